@@ -1,0 +1,211 @@
+package io.tinyrec.model;
+
+import io.tinyrec.model.nn.Embedding;
+import io.tinyrec.model.nn.Interaction;
+import io.tinyrec.model.nn.Linear;
+import io.tinyrec.model.nn.Mlp;
+import io.tinyrec.model.nn.Optimizer;
+import io.tinyrec.model.nn.Param;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The DLRM click model (Naumov et al., "Deep Learning Recommendation Model for Personalization and
+ * Recommendation Systems", 2019): a bottom MLP over the 13 dense features, 26 categorical
+ * embeddings ({@link Embedding}), their pairwise dot products ({@link Interaction}), a top MLP and a
+ * sigmoid, trained on binary cross-entropy averaged over each mini-batch.
+ *
+ * <p>Every random draw comes from {@link ModelConfig#seed()}, split per use (bottom MLP, top MLP,
+ * embedding), so one seed gives bit-identical weights and, fed the same batches, bit-identical
+ * training. Not thread-safe: one instance per thread.
+ */
+public final class Dlrm {
+  private final ModelConfig config;
+  private final Mlp bottom;
+  private final Mlp top;
+  private final Embedding embedding;
+  private final Interaction interaction;
+  private final Optimizer optimizer;
+  private final List<Param> params = new ArrayList<>();
+  private int capacity;
+  private float[] emb = new float[0];
+  private float[] dEmb = new float[0];
+  private float[] probs = new float[0];
+  private long rowsTrained;
+  private long skippedUpdates;
+
+  public Dlrm(ModelConfig config) {
+    this.config = config;
+    SplittableRandom root = new SplittableRandom(config.seed());
+    SplittableRandom bottomRng = root.split();
+    SplittableRandom topRng = root.split();
+    SplittableRandom embRng = root.split();
+    this.bottom = new Mlp("bottom", ModelConfig.NUM_DENSE, config.bottom(), false, bottomRng);
+    this.interaction = new Interaction(config.dim(), config.interactionVectors(), config.selfInteraction());
+    this.top = new Mlp("top", interaction.outWidth(), config.top(), true, topRng);
+    this.embedding = Embedding.create(config, embRng);
+    this.optimizer = Optimizer.of(config);
+    for (Mlp m : new Mlp[] {bottom, top}) {
+      for (Linear l : m.layers()) {
+        params.add(l.weight());
+        params.add(l.bias());
+      }
+    }
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  /** Dense parameters in snapshot order: bottom layers, then top layers; weight then bias. */
+  public List<Param> denseParams() {
+    return List.copyOf(params);
+  }
+
+  public Embedding embedding() {
+    return embedding;
+  }
+
+  public long rowsTrained() {
+    return rowsTrained;
+  }
+
+  public long skippedUpdates() {
+    return skippedUpdates;
+  }
+
+  /** Restores the counters carried by a snapshot. */
+  public void setCounters(long rowsTrained, long skippedUpdates) {
+    this.rowsTrained = rowsTrained;
+    this.skippedUpdates = skippedUpdates;
+  }
+
+  /** Must be called after dense weights were written directly (a restore or a merge). */
+  public void weightsChangedInPlace() {
+    for (Mlp m : new Mlp[] {bottom, top}) {
+      for (Linear l : m.layers()) {
+        l.weightsChangedInPlace();
+      }
+    }
+  }
+
+  /** Parameter bytes as float32: MLPs plus embedding storage. */
+  public long parameterBytes() {
+    long n = embedding.weights().length;
+    for (Param p : params) {
+      n += p.size();
+    }
+    return n * Float.BYTES;
+  }
+
+  /** Multiply-adds per row of the forward pass through the MLPs. */
+  public long mlpMacsPerRow() {
+    return bottom.macsPerRow() + top.macsPerRow();
+  }
+
+  private void ensureCapacity(int batch) {
+    if (batch <= capacity) {
+      return;
+    }
+    capacity = batch;
+    bottom.ensureCapacity(batch);
+    top.ensureCapacity(batch);
+    emb = new float[batch * ModelConfig.NUM_SPARSE * config.dim()];
+    dEmb = new float[emb.length];
+    probs = new float[batch];
+  }
+
+  /** Click probabilities for the batch's rows, written to out[0 .. batch.size()). */
+  public void score(Batch batch, float[] out) {
+    forward(batch);
+    System.arraycopy(probs, 0, out, 0, batch.size());
+  }
+
+  /**
+   * One step of progressive validation: scores the batch with the current weights (into
+   * scoresOut), then trains on it. If the loss or any gradient is not finite, the update is
+   * skipped and counted instead. Returns whether the update was applied.
+   */
+  public boolean trainStepInPlace(Batch batch, float[] scoresOut) {
+    int n = batch.size();
+    if (n == 0) {
+      return true;
+    }
+    forward(batch);
+    if (scoresOut != null) {
+      System.arraycopy(probs, 0, scoresOut, 0, n);
+    }
+    float[] dOut = top.outputGrad();
+    int ldOut = top.outputStride();
+    float inv = 1f / n;
+    boolean finite = true;
+    for (int b = 0; b < n; b++) {
+      float g = (probs[b] - batch.labels[b]) * inv;
+      finite &= Float.isFinite(g);
+      dOut[b * ldOut] = g;
+    }
+    if (finite) {
+      top.backward(n, true);
+      interaction.backward(n, bottom.output(), bottom.outputStride(), emb, top.inputGrad(), top.inputStride(),
+          bottom.outputGrad(), dEmb);
+      bottom.backward(n, false);
+      embedding.accumulateGradients(dEmb);
+      finite = embedding.gradientsFinite() && denseGradientsFinite();
+    }
+    if (!finite) {
+      embedding.discardGradients();
+      skippedUpdates++;
+      return false;
+    }
+    for (Param p : params) {
+      optimizer.stepInPlace(p, config.lrDense());
+    }
+    weightsChangedInPlace();
+    embedding.applyUpdateInPlace(optimizer, config.lrEmbedding());
+    rowsTrained += n;
+    return true;
+  }
+
+  private boolean denseGradientsFinite() {
+    // Any non-finite value below the loss reaches some layer's bias gradient (a column sum of the
+    // masked output gradient) or the weight gradient; checking biases plus the first bottom
+    // weight gradient is a cheap, sufficient screen for NaN/Inf produced by the batch.
+    float s = 0f;
+    for (Param p : params) {
+      if (p.shape().length == 1) {
+        for (float g : p.grad()) {
+          s += g * 0f;
+        }
+      }
+    }
+    for (float g : params.get(0).grad()) {
+      s += g * 0f;
+    }
+    return s == 0f;
+  }
+
+  private void forward(Batch batch) {
+    int n = batch.size();
+    ensureCapacity(n);
+    float[] x0 = bottom.input();
+    int ld0 = bottom.inputStride();
+    for (int b = 0; b < n; b++) {
+      System.arraycopy(batch.dense, b * ModelConfig.NUM_DENSE, x0, b * ld0, ModelConfig.NUM_DENSE);
+    }
+    bottom.forward(n);
+    embedding.lookup(n, batch.cats, emb);
+    interaction.forward(n, bottom.output(), bottom.outputStride(), emb, top.input(), top.inputStride());
+    top.forward(n);
+    float[] logits = top.output();
+    int ld = top.outputStride();
+    for (int b = 0; b < n; b++) {
+      probs[b] = sigmoid(logits[b * ld]);
+    }
+  }
+
+  /** The logistic function in float, as the format document specifies it. */
+  public static float sigmoid(float z) {
+    return (float) (1.0 / (1.0 + Math.exp(-z)));
+  }
+}

@@ -1,0 +1,218 @@
+package io.tinyrec.model;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * Everything that defines a DLRM: its shape, its embedding, its optimizer and its seed. Two models
+ * built from equal configs start bit-identical. Immutable; the compact constructor validates every
+ * field and says what is wrong.
+ *
+ * @param dim embedding dimension d; also the width of the bottom MLP's output
+ * @param bottom the bottom MLP's layer widths after the 13 dense inputs; the last must equal dim
+ * @param top the top MLP's layer widths after the interaction; the last must be 1
+ * @param selfInteraction whether the interaction includes each vector's dot with itself
+ * @param embedding which embedding stores the 26 categorical features
+ * @param robeSize M, the number of floats in the shared ROBE-Z array (robe only)
+ * @param robeZ Z, the ROBE-Z block size; must divide dim (robe only)
+ * @param rowsPerTable R, rows in each feature's table (hash only)
+ * @param optimizer SGD or Adagrad
+ * @param lrDense learning rate of the MLPs
+ * @param lrEmbedding learning rate of the embedding
+ * @param adagradEps epsilon added to the Adagrad denominator
+ * @param seed every random draw (initial weights, hash functions) derives from it
+ */
+public record ModelConfig(
+    int dim,
+    int[] bottom,
+    int[] top,
+    boolean selfInteraction,
+    EmbeddingKind embedding,
+    int robeSize,
+    int robeZ,
+    int rowsPerTable,
+    OptimizerKind optimizer,
+    float lrDense,
+    float lrEmbedding,
+    float adagradEps,
+    long seed) {
+
+  public static final int NUM_DENSE = 13;
+  public static final int NUM_SPARSE = 26;
+
+  /** How the 26 categorical features are embedded. */
+  public enum EmbeddingKind { ROBE, HASH }
+
+  /** The update rule. Adagrad is element-wise for MLPs and row-wise (per block) for embeddings. */
+  public enum OptimizerKind { SGD, ADAGRAD }
+
+  public ModelConfig {
+    bottom = bottom.clone();
+    top = top.clone();
+    require(dim >= 1, "--dim must be >= 1, got " + dim);
+    require(bottom.length >= 1, "--bot needs at least one layer");
+    require(top.length >= 1, "--top needs at least one layer");
+    for (int w : bottom) {
+      require(w >= 1, "--bot layer widths must be >= 1, got " + widths(bottom));
+    }
+    for (int w : top) {
+      require(w >= 1, "--top layer widths must be >= 1, got " + widths(top));
+    }
+    require(bottom[bottom.length - 1] == dim, "the bottom MLP must end in --dim=" + dim
+        + " so its output can interact with the embeddings, got --bot " + widths(bottom));
+    require(top[top.length - 1] == 1, "the top MLP must end in 1 output (the click logit), got --top " + widths(top));
+    if (embedding == EmbeddingKind.ROBE) {
+      require(robeZ >= 1 && dim % robeZ == 0, "--robe-z must divide --dim=" + dim + ", got " + robeZ);
+      require(robeSize >= robeZ, "--robe-size must be >= --robe-z=" + robeZ + " floats, got " + robeSize);
+    } else {
+      require(rowsPerTable >= 1, "--rows-per-table must be >= 1, got " + rowsPerTable);
+      require((long) rowsPerTable * NUM_SPARSE * dim <= Integer.MAX_VALUE - 8,
+          "--rows-per-table=" + rowsPerTable + " x 26 tables x dim " + dim + " floats exceeds one Java array");
+    }
+    require(lrDense > 0 && Float.isFinite(lrDense), "--lr-dense must be a positive number, got " + lrDense);
+    require(lrEmbedding > 0 && Float.isFinite(lrEmbedding), "--lr-embedding must be a positive number, got " + lrEmbedding);
+    require(adagradEps > 0 && Float.isFinite(adagradEps), "adagrad epsilon must be positive, got " + adagradEps);
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  /** A named starting point; every field can then be overridden with the {@code with*} methods. */
+  public static ModelConfig preset(String name) {
+    return switch (name.toLowerCase(Locale.ROOT)) {
+      case "kaggle" -> new ModelConfig(16, new int[] {512, 256, 64, 16}, new int[] {512, 256, 1}, false,
+          EmbeddingKind.ROBE, 1 << 20, 16, 100_000, OptimizerKind.ADAGRAD, 0.1f, 0.1f, 1e-10f, 123);
+      case "terabyte" -> new ModelConfig(128, new int[] {512, 256, 128}, new int[] {1024, 1024, 512, 256, 1}, false,
+          EmbeddingKind.ROBE, 1 << 24, 32, 100_000, OptimizerKind.ADAGRAD, 0.1f, 0.1f, 1e-10f, 123);
+      case "small" -> new ModelConfig(8, new int[] {32, 8}, new int[] {32, 1}, false,
+          EmbeddingKind.ROBE, 1 << 14, 4, 1_000, OptimizerKind.ADAGRAD, 0.1f, 0.1f, 1e-10f, 123);
+      default -> throw new IllegalArgumentException("unknown preset '" + name + "': use kaggle, terabyte or small");
+    };
+  }
+
+  public int[] bottom() {
+    return bottom.clone();
+  }
+
+  public int[] top() {
+    return top.clone();
+  }
+
+  /** Number of vectors entering the interaction: the bottom output plus 26 embeddings. */
+  public int interactionVectors() {
+    return NUM_SPARSE + 1;
+  }
+
+  /** Width of the top MLP's input: the bottom output plus the pairwise dot products. */
+  public int topInputWidth() {
+    int n = interactionVectors();
+    return dim + (selfInteraction ? n * (n + 1) / 2 : n * (n - 1) / 2);
+  }
+
+  /** Floats in the embedding storage (the shared array, or all 26 tables). */
+  public long embeddingFloats() {
+    return embedding == EmbeddingKind.ROBE ? robeSize : (long) rowsPerTable * NUM_SPARSE * dim;
+  }
+
+  public ModelConfig withDim(int v) {
+    return new ModelConfig(v, bottom, top, selfInteraction, embedding, robeSize, robeZ, rowsPerTable, optimizer,
+        lrDense, lrEmbedding, adagradEps, seed);
+  }
+
+  public ModelConfig withBottom(int[] v) {
+    return new ModelConfig(dim, v, top, selfInteraction, embedding, robeSize, robeZ, rowsPerTable, optimizer,
+        lrDense, lrEmbedding, adagradEps, seed);
+  }
+
+  public ModelConfig withTop(int[] v) {
+    return new ModelConfig(dim, bottom, v, selfInteraction, embedding, robeSize, robeZ, rowsPerTable, optimizer,
+        lrDense, lrEmbedding, adagradEps, seed);
+  }
+
+  public ModelConfig withSelfInteraction(boolean v) {
+    return new ModelConfig(dim, bottom, top, v, embedding, robeSize, robeZ, rowsPerTable, optimizer,
+        lrDense, lrEmbedding, adagradEps, seed);
+  }
+
+  public ModelConfig withEmbedding(EmbeddingKind v) {
+    return new ModelConfig(dim, bottom, top, selfInteraction, v, robeSize, robeZ, rowsPerTable, optimizer,
+        lrDense, lrEmbedding, adagradEps, seed);
+  }
+
+  public ModelConfig withRobeSize(int v) {
+    return new ModelConfig(dim, bottom, top, selfInteraction, embedding, v, robeZ, rowsPerTable, optimizer,
+        lrDense, lrEmbedding, adagradEps, seed);
+  }
+
+  public ModelConfig withRobeZ(int v) {
+    return new ModelConfig(dim, bottom, top, selfInteraction, embedding, robeSize, v, rowsPerTable, optimizer,
+        lrDense, lrEmbedding, adagradEps, seed);
+  }
+
+  public ModelConfig withRowsPerTable(int v) {
+    return new ModelConfig(dim, bottom, top, selfInteraction, embedding, robeSize, robeZ, v, optimizer,
+        lrDense, lrEmbedding, adagradEps, seed);
+  }
+
+  public ModelConfig withOptimizer(OptimizerKind v) {
+    return new ModelConfig(dim, bottom, top, selfInteraction, embedding, robeSize, robeZ, rowsPerTable, v,
+        lrDense, lrEmbedding, adagradEps, seed);
+  }
+
+  public ModelConfig withLearningRates(float dense, float emb) {
+    return new ModelConfig(dim, bottom, top, selfInteraction, embedding, robeSize, robeZ, rowsPerTable, optimizer,
+        dense, emb, adagradEps, seed);
+  }
+
+  public ModelConfig withSeed(long v) {
+    return new ModelConfig(dim, bottom, top, selfInteraction, embedding, robeSize, robeZ, rowsPerTable, optimizer,
+        lrDense, lrEmbedding, adagradEps, v);
+  }
+
+  /** Layer widths as the command line writes them, e.g. 512-256-64-16. */
+  public static String widths(int[] w) {
+    return Arrays.stream(w).mapToObj(Integer::toString).collect(Collectors.joining("-"));
+  }
+
+  /** Parses 512-256-64-16 into widths, naming the flag on error. */
+  public static int[] parseWidths(String flag, String s) {
+    try {
+      int[] w = Arrays.stream(s.split("-")).mapToInt(Integer::parseInt).toArray();
+      if (w.length == 0) {
+        throw new NumberFormatException();
+      }
+      return w;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(flag + " must be layer widths like 512-256-64-16, got '" + s + "'");
+    }
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ModelConfig c && c.dim == dim && Arrays.equals(c.bottom, bottom) && Arrays.equals(c.top, top)
+        && c.selfInteraction == selfInteraction && c.embedding == embedding && c.robeSize == robeSize
+        && c.robeZ == robeZ && c.rowsPerTable == rowsPerTable && c.optimizer == optimizer
+        && Float.compare(c.lrDense, lrDense) == 0 && Float.compare(c.lrEmbedding, lrEmbedding) == 0
+        && Float.compare(c.adagradEps, adagradEps) == 0 && c.seed == seed;
+  }
+
+  @Override
+  public int hashCode() {
+    return Arrays.hashCode(new Object[] {dim, Arrays.hashCode(bottom), Arrays.hashCode(top), selfInteraction, embedding,
+        robeSize, robeZ, rowsPerTable, optimizer, lrDense, lrEmbedding, adagradEps, seed});
+  }
+
+  @Override
+  public String toString() {
+    String emb = embedding == EmbeddingKind.ROBE
+        ? "robe(M=" + robeSize + ", Z=" + robeZ + ")"
+        : "hash(R=" + rowsPerTable + ")";
+    return "dlrm(d=" + dim + ", bot 13-" + widths(bottom) + ", top " + topInputWidth() + "-" + widths(top)
+        + (selfInteraction ? ", self-interaction" : "") + ", " + emb + ", " + optimizer.name().toLowerCase(Locale.ROOT)
+        + "(lr dense " + lrDense + ", embedding " + lrEmbedding + "), seed " + seed + ")";
+  }
+}

@@ -1,0 +1,193 @@
+package io.tinyrec.model.nn;
+
+import io.tinyrec.model.ModelConfig;
+import java.util.Arrays;
+
+/**
+ * The 26 categorical embeddings, stored in one float array that is read in fixed-length chunks at
+ * computed addresses. Subclasses only decide the addresses: {@link RobeEmbedding} hashes chunks
+ * into a shared array, {@link HashEmbedding} gives each feature its own table.
+ *
+ * <p>The array is divided into aligned blocks of {@link #blockSize()} floats. Gradients of a
+ * batch are summed per touched block (colliding entries share parameters, so their gradients
+ * add), and the optimizer updates block by block, keeping one Adagrad accumulator per block
+ * (row-wise Adagrad). The touched blocks of the last batch are what a sparse model delta carries.
+ *
+ * <p>Lifecycle per batch: {@link #lookup}, then {@link #accumulateGradients}, then
+ * {@link #applyUpdateInPlace}. Not thread-safe.
+ */
+public abstract sealed class Embedding permits RobeEmbedding, HashEmbedding {
+  protected final int dim;
+  protected final int chunkLen;
+  protected final int chunks;
+  protected final float[] weights;
+  private final int blockSize;
+  private final int numBlocks;
+  private float[] blockState = new float[0];
+
+  private int capacity;
+  private int[] addr = new int[0];
+  private int lastBatch;
+
+  private final int[] blockGen;
+  private final int[] blockSlot;
+  private int gen = 1;
+  private int[] touched = new int[1024];
+  private float[] slotGrad;
+  private int touchedCount;
+
+  protected Embedding(int dim, int chunkLen, long size, int blockSize) {
+    if (size > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("embedding of " + size + " floats exceeds one Java array");
+    }
+    this.dim = dim;
+    this.chunkLen = chunkLen;
+    this.chunks = dim / chunkLen;
+    this.weights = new float[(int) size];
+    this.blockSize = blockSize;
+    this.numBlocks = (int) ((size + blockSize - 1) / blockSize);
+    this.blockGen = new int[numBlocks];
+    this.blockSlot = new int[numBlocks];
+    this.slotGrad = new float[touched.length * blockSize];
+  }
+
+  /** Builds the embedding a config asks for, with its initial weights drawn from rng. */
+  public static Embedding create(ModelConfig c, java.util.random.RandomGenerator rng) {
+    return c.embedding() == ModelConfig.EmbeddingKind.ROBE
+        ? new RobeEmbedding(c.dim(), c.robeSize(), c.robeZ(), c.seed(), rng)
+        : new HashEmbedding(c.dim(), c.rowsPerTable(), rng);
+  }
+
+  /** Start of chunk {@code chunk} of the embedding of category value v of feature t. */
+  public abstract int address(int t, long v, int chunk);
+
+  public int dim() {
+    return dim;
+  }
+
+  public int blockSize() {
+    return blockSize;
+  }
+
+  public int numBlocks() {
+    return numBlocks;
+  }
+
+  /** The live parameter array; after writing it directly, nothing else needs refreshing. */
+  public float[] weights() {
+    return weights;
+  }
+
+  /** Row-wise Adagrad accumulators, one per block; empty for SGD. */
+  public float[] blockState() {
+    return blockState;
+  }
+
+  public void setBlockState(float[] s) {
+    if (s.length != 0 && s.length != numBlocks) {
+      throw new IllegalArgumentException("embedding optimizer state must have 0 or " + numBlocks
+          + " accumulators (one per block), got " + s.length);
+    }
+    blockState = s;
+  }
+
+  /** out[(b*26 + t)*dim + j] = element j of the embedding of feature t of row b. */
+  public void lookup(int batch, long[] cats, float[] out) {
+    int n = batch * ModelConfig.NUM_SPARSE * chunks;
+    if (n > capacity) {
+      capacity = n;
+      addr = new int[n];
+    }
+    int a = 0;
+    for (int b = 0; b < batch; b++) {
+      for (int t = 0; t < ModelConfig.NUM_SPARSE; t++) {
+        long v = cats[b * ModelConfig.NUM_SPARSE + t];
+        for (int c = 0; c < chunks; c++) {
+          int off = address(t, v, c);
+          addr[a] = off;
+          System.arraycopy(weights, off, out, a * chunkLen, chunkLen);
+          a++;
+        }
+      }
+    }
+    lastBatch = batch;
+  }
+
+  /** Adds dEmb (same layout as lookup's output) into the per-block gradients of the last lookup. */
+  public void accumulateGradients(float[] dEmb) {
+    int n = lastBatch * ModelConfig.NUM_SPARSE * chunks;
+    for (int a = 0; a < n; a++) {
+      int off = addr[a];
+      int src = a * chunkLen;
+      int end = off + chunkLen;
+      while (off < end) {
+        int blk = off / blockSize;
+        int blkEnd = Math.min(end, (blk + 1) * blockSize);
+        int slotBase = slotOf(blk) * blockSize - blk * blockSize;
+        for (int i = off; i < blkEnd; i++) {
+          slotGrad[slotBase + i] += dEmb[src++];
+        }
+        off = blkEnd;
+      }
+    }
+  }
+
+  private int slotOf(int blk) {
+    if (blockGen[blk] == gen) {
+      return blockSlot[blk];
+    }
+    if (touchedCount == touched.length) {
+      touched = Arrays.copyOf(touched, touched.length * 2);
+      slotGrad = Arrays.copyOf(slotGrad, touched.length * blockSize);
+    }
+    int s = touchedCount++;
+    touched[s] = blk;
+    blockGen[blk] = gen;
+    blockSlot[blk] = s;
+    Arrays.fill(slotGrad, s * blockSize, (s + 1) * blockSize, 0f);
+    return s;
+  }
+
+  /** Number of blocks the current batch's gradients touch. */
+  public int touchedBlocks() {
+    return touchedCount;
+  }
+
+  /** Block index of touched slot s, in first-touch order. */
+  public int touchedBlock(int s) {
+    return touched[s];
+  }
+
+  /** Whether every accumulated gradient is finite. */
+  public boolean gradientsFinite() {
+    float s = 0f;
+    for (int i = 0, n = touchedCount * blockSize; i < n; i++) {
+      s += slotGrad[i] * 0f;
+    }
+    return s == 0f;
+  }
+
+  /** Applies the optimizer to every touched block, then forgets the gradients. */
+  public void applyUpdateInPlace(Optimizer opt, float lr) {
+    if (opt.hasState() && blockState.length == 0) {
+      blockState = new float[numBlocks];
+    }
+    for (int s = 0; s < touchedCount; s++) {
+      int blk = touched[s];
+      int start = blk * blockSize;
+      int len = Math.min(blockSize, weights.length - start);
+      opt.blockStepInPlace(weights, start, slotGrad, s * blockSize, len, blockState, blk, lr);
+    }
+    discardGradients();
+  }
+
+  /** Drops the accumulated gradients without applying them (a skipped update). */
+  public void discardGradients() {
+    touchedCount = 0;
+    gen++;
+    if (gen == Integer.MAX_VALUE) {
+      Arrays.fill(blockGen, 0);
+      gen = 1;
+    }
+  }
+}

@@ -1,0 +1,26 @@
+package io.tinyrec.model.nn;
+
+import java.util.random.RandomGenerator;
+
+/**
+ * The classic hashing trick, as the uncompressed baseline: each of the 26 features has a table of R
+ * rows and value v of feature t uses row (v mod R) of table t. Tables are stored back to back, so
+ * row r of table t starts at ((t * R) + r) * d; a block is one row.
+ */
+public final class HashEmbedding extends Embedding {
+  private final int rows;
+
+  HashEmbedding(int dim, int rows, RandomGenerator init) {
+    super(dim, dim, (long) rows * io.tinyrec.model.ModelConfig.NUM_SPARSE * dim, dim);
+    this.rows = rows;
+    double bound = Math.sqrt(1.0 / rows);
+    for (int i = 0; i < weights.length; i++) {
+      weights[i] = (float) ((init.nextDouble() * 2 - 1) * bound);
+    }
+  }
+
+  @Override
+  public int address(int t, long v, int chunk) {
+    return (int) (((long) t * rows + v % rows) * dim);
+  }
+}
