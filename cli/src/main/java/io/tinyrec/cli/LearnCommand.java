@@ -1,13 +1,205 @@
 package io.tinyrec.cli;
 
+import io.tinyrec.model.Dlrm;
+import io.tinyrec.model.ModelConfig;
+import io.tinyrec.model.codec.SnapshotCodec;
+import io.tinyrec.model.data.CriteoReader;
+import io.tinyrec.model.data.MalformedRowException;
+import io.tinyrec.model.metrics.MetricsSnapshot;
+import io.tinyrec.model.nn.Kernels;
+import io.tinyrec.model.train.ProgressiveValidation;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
-/** Placeholder wiring; the real learn command is written next. */
-@Command(name = "learn", mixinStandardHelpOptions = true)
+/** {@code tinyrec learn}: one pass of progressive validation over Criteo files. */
+@Command(name = "learn", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "One pass of progressive validation over raw Criteo TSV files (plain or .gz, read in order as "
+        + "successive days): each mini-batch is scored with the current model, then trained on. Prints the "
+        + "metrics at the end; --json prints one JSON line instead.",
+    footer = {"", "Examples:",
+        "  ./tinyrec learn --input day_0.gz day_1.gz --optimizer adagrad --lr 0.01 --json",
+        "  ./tinyrec learn --input train.txt --embedding hash --rows-per-table 100000 --optimizer sgd --lr 0.1",
+        "  ./tinyrec learn --input runs/synthetic-1m.tsv --compression 1000x --save-snapshot runs/model.trsn"})
 public final class LearnCommand implements Callable<Integer> {
+  @Option(names = "--input", required = true, arity = "1..*", description = "Criteo TSV files, plain or .gz.")
+  List<Path> inputs;
+
+  @Mixin
+  ModelOptions model;
+
+  @Option(names = "--batch", defaultValue = "128", description = "Mini-batch rows (default ${DEFAULT-VALUE}).")
+  int batch;
+
+  @Option(names = "--limit", defaultValue = "0", description = "Stop after this many rows (default 0: all).")
+  long limit;
+
+  @Option(names = "--metrics-window", defaultValue = "100000",
+      description = "Events in the sliding metrics window (default ${DEFAULT-VALUE}).")
+  int metricsWindow;
+
+  @Option(names = "--strict", description = "Fail on the first malformed line instead of skipping and counting it.")
+  boolean strict;
+
+  @Option(names = "--json", description = "Print one JSON line with the results instead of a summary.")
+  boolean json;
+
+  @Option(names = "--save-snapshot", description = "Write the trained model to this file in the snapshot format.")
+  Path saveSnapshot;
+
+  @Option(names = "--with-optimizer-state", description = "Include optimizer state in the saved snapshot.")
+  boolean withOptimizerState;
+
+  /** The validated settings of one learn run. */
+  record LearnConfig(List<Path> inputs, ModelConfig model, int batch, long limit, int metricsWindow, boolean strict,
+      boolean json, Path saveSnapshot, boolean withOptimizerState) {
+    LearnConfig {
+      if (batch < 1) {
+        throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
+      }
+      if (limit < 0) {
+        throw new IllegalArgumentException("--limit must be >= 0, got " + limit);
+      }
+      if (metricsWindow < 1) {
+        throw new IllegalArgumentException("--metrics-window must be >= 1, got " + metricsWindow);
+      }
+      for (Path p : inputs) {
+        if (!Files.isReadable(p)) {
+          throw new IllegalArgumentException("--input " + p + " does not exist or is not readable");
+        }
+      }
+    }
+  }
+
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
+    LearnConfig cfg = new LearnConfig(inputs, model.toConfig(), batch, limit, metricsWindow, strict, json,
+        saveSnapshot, withOptimizerState);
+    PrintStream err = System.err;
+    if (!cfg.json()) {
+      err.println("learn: " + cfg.model() + ", batch " + cfg.batch() + ", kernels " + Kernels.implementation());
+    }
+    AtomicLong reported = new AtomicLong();
+    CriteoReader.OnMalformed mode = cfg.strict() ? CriteoReader.OnMalformed.FAIL : CriteoReader.OnMalformed.SKIP;
+    Dlrm dlrm = new Dlrm(cfg.model());
+    ProgressiveValidation.Result r;
+    try (CriteoReader reader = new CriteoReader(cfg.inputs(), mode, e -> reportMalformed(err, e, reported))) {
+      Progress progress = new Progress(err, cfg.limit(), !cfg.json() && System.console() != null);
+      r = ProgressiveValidation.run(dlrm, reader, cfg.batch(), cfg.limit(), cfg.metricsWindow(), progress::update);
+      progress.finish();
+    } catch (MalformedRowException e) {
+      err.println("learn: malformed input: " + e.getMessage() + " (drop --strict to skip and count such lines)");
+      return 1;
+    }
+    if (r.skippedLines() > reported.get()) {
+      err.println("learn: skipped " + r.skippedLines() + " malformed lines in all (first "
+          + reported.get() + " shown above)");
+    }
+    if (cfg.saveSnapshot() != null) {
+      byte[] bytes = SnapshotCodec.encode(dlrm, cfg.withOptimizerState());
+      Path p = cfg.saveSnapshot();
+      if (p.toAbsolutePath().getParent() != null) {
+        Files.createDirectories(p.toAbsolutePath().getParent());
+      }
+      Files.write(p, bytes);
+      if (!cfg.json()) {
+        err.println("learn: wrote snapshot " + p + " (" + bytes.length + " bytes)");
+      }
+    }
+    if (cfg.json()) {
+      System.out.println(toJson(cfg, r, dlrm));
+    } else {
+      printSummary(System.out, r, dlrm);
+    }
     return 0;
+  }
+
+  private static void reportMalformed(PrintStream err, MalformedRowException e, AtomicLong reported) {
+    if (reported.get() < 10) {
+      err.println("learn: skipping malformed line: " + e.getMessage());
+      reported.incrementAndGet();
+    }
+  }
+
+  static String toJson(LearnConfig cfg, ProgressiveValidation.Result r, Dlrm dlrm) {
+    MetricsSnapshot o = r.overall();
+    MetricsSnapshot w = r.window();
+    ModelConfig m = cfg.model();
+    return String.format(Locale.ROOT, "{\"rows\":%d,\"auc\":%s,\"auc_error_bound\":%s,\"logloss\":%s,\"ne\":%s,"
+            + "\"calibration\":%s,\"window_auc\":%s,\"window_ne\":%s,\"rows_per_s\":%.1f,\"wall_rows_per_s\":%.1f,"
+            + "\"seconds\":%.3f,\"wall_seconds\":%.3f,\"model_bytes\":%d,\"embedding_bytes\":%d,\"skipped_lines\":%d,"
+            + "\"skipped_updates\":%d,\"embedding\":\"%s\",\"optimizer\":\"%s\",\"lr_dense\":%s,\"lr_embedding\":%s,"
+            + "\"batch\":%d,\"robe_size\":%d,\"robe_z\":%d,\"rows_per_table\":%d,\"seed\":%d,\"kernels\":\"%s\"}",
+        r.rows(), num(o.auc()), num(o.aucErrorBound()), num(o.logloss()), num(o.ne()), num(o.calibration()),
+        num(w.auc()), num(w.ne()), r.rowsPerSecond(), r.wallRowsPerSecond(), r.trainSeconds(), r.wallSeconds(),
+        dlrm.parameterBytes(), dlrm.embedding().weights().length * 4L, r.skippedLines(), r.skippedUpdates(),
+        m.embedding().name().toLowerCase(Locale.ROOT), m.optimizer().name().toLowerCase(Locale.ROOT),
+        num(m.lrDense()), num(m.lrEmbedding()), cfg.batch(), m.robeSize(), m.robeZ(), m.rowsPerTable(), m.seed(),
+        Kernels.implementation());
+  }
+
+  private static String num(double v) {
+    return Double.isFinite(v) ? String.format(Locale.ROOT, "%.6g", v) : "null";
+  }
+
+  private static void printSummary(PrintStream out, ProgressiveValidation.Result r, Dlrm dlrm) {
+    MetricsSnapshot o = r.overall();
+    MetricsSnapshot w = r.window();
+    out.printf(Locale.ROOT, "rows            %,d (skipped lines %d, skipped updates %d)%n", r.rows(), r.skippedLines(),
+        r.skippedUpdates());
+    out.printf(Locale.ROOT, "auc             %.4f (+/- %.1e binning bound)   window %.4f%n", o.auc(),
+        o.aucErrorBound(), w.auc());
+    out.printf(Locale.ROOT, "logloss         %.4f   window %.4f%n", o.logloss(), w.logloss());
+    out.printf(Locale.ROOT, "ne              %.4f   window %.4f%n", o.ne(), w.ne());
+    out.printf(Locale.ROOT, "calibration     %.4f   window %.4f%n", o.calibration(), w.calibration());
+    out.printf(Locale.ROOT, "train rows/s    %,.0f  (%.2fs in score+update)%n", r.rowsPerSecond(), r.trainSeconds());
+    out.printf(Locale.ROOT, "wall rows/s     %,.0f  (%.2fs in all)%n", r.wallRowsPerSecond(), r.wallSeconds());
+    out.printf(Locale.ROOT, "model bytes     %,d%n", dlrm.parameterBytes());
+  }
+
+  /** A one-line progress display on a terminal, redrawn at most twice a second. */
+  static final class Progress {
+    private final PrintStream err;
+    private final long total;
+    private final boolean enabled;
+    private final long start = System.nanoTime();
+    private long lastDraw;
+
+    Progress(PrintStream err, long total, boolean enabled) {
+      this.err = err;
+      this.total = total;
+      this.enabled = enabled;
+    }
+
+    void update(long rows, io.tinyrec.model.metrics.ProgressiveMetrics metrics) {
+      if (!enabled) {
+        return;
+      }
+      long now = System.nanoTime();
+      if (now - lastDraw < 500_000_000L) {
+        return;
+      }
+      lastDraw = now;
+      double secs = (now - start) / 1e9;
+      double rate = rows / Math.max(secs, 1e-9);
+      String pct = total > 0 ? String.format(Locale.ROOT, " %5.1f%% ETA %.0fs", 100.0 * rows / total,
+          (total - rows) / Math.max(rate, 1)) : "";
+      err.printf(Locale.ROOT, "\r%,12d rows %,9.0f rows/s%s  window auc %.4f   ", rows, rate, pct,
+          metrics.windowed().auc());
+    }
+
+    void finish() {
+      if (enabled) {
+        err.print("\r" + " ".repeat(90) + "\r");
+      }
+    }
   }
 }

@@ -144,7 +144,9 @@ public abstract sealed class Embedding permits RobeEmbedding, HashEmbedding {
     touched[s] = blk;
     blockGen[blk] = gen;
     blockSlot[blk] = s;
-    Arrays.fill(slotGrad, s * blockSize, (s + 1) * blockSize, 0f);
+    for (int i = s * blockSize, e = i + blockSize; i < e; i++) {
+      slotGrad[i] = 0f;
+    }
     return s;
   }
 

@@ -5,27 +5,55 @@ package io.tinyrec.model.nn;
  * embeddings, each of dimension d) are dotted pairwise. The top MLP's input is the bottom output
  * followed by the dots of pairs (i, j) with i > j in row-major order of the strict lower triangle
  * (1,0), (2,0), (2,1), (3,0), ... ; with self-interaction the diagonal is included: (0,0), (1,0),
- * (1,1), (2,0), ... Stateless apart from a scratch row; not thread-safe.
+ * (1,1), (2,0), ...
+ *
+ * <p>The dots are computed feature-major, vectorised across the rows of the batch: the 27 x d
+ * inputs are transposed into a (27*d) x batch block, each pair's dots for 16 rows at once come
+ * from d fused multiply-adds, and the result is transposed back. Each dot sums its d products in
+ * order k = 0 .. d-1. Keeps scratch buffers sized to the largest batch; not thread-safe.
  */
 public final class Interaction {
   private final int d;
   private final int n;
-  private final boolean self;
   private final int outWidth;
-  private final float[] t;
-  private final float[] dt;
+  private final int pairs;
+  private final int[] pi;
+  private final int[] pj;
+  private int cols;
+  private float[] t = new float[0];
+  private float[] dt = new float[0];
+  private float[] z = new float[0];
 
   public Interaction(int dim, int vectors, boolean selfInteraction) {
     this.d = dim;
     this.n = vectors;
-    this.self = selfInteraction;
-    this.outWidth = dim + (self ? n * (n + 1) / 2 : n * (n - 1) / 2);
-    this.t = new float[n * d];
-    this.dt = new float[n * d];
+    this.pairs = selfInteraction ? n * (n + 1) / 2 : n * (n - 1) / 2;
+    this.outWidth = dim + pairs;
+    this.pi = new int[pairs];
+    this.pj = new int[pairs];
+    int p = 0;
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j <= (selfInteraction ? i : i - 1); j++) {
+        pi[p] = i;
+        pj[p] = j;
+        p++;
+      }
+    }
   }
 
   public int outWidth() {
     return outWidth;
+  }
+
+  private void ensureCapacity(int batch) {
+    int c = Linear.pad16(batch);
+    if (c <= cols) {
+      return;
+    }
+    cols = c;
+    t = new float[n * d * c];
+    dt = new float[n * d * c];
+    z = new float[pairs * c];
   }
 
   /**
@@ -33,59 +61,48 @@ public final class Interaction {
    * contiguously; out has row stride ldOut.
    */
   public void forward(int batch, float[] bot, int ldBot, float[] emb, float[] out, int ldOut) {
-    int e = n - 1;
+    ensureCapacity(batch);
+    gather(batch, bot, ldBot, emb);
+    Kernels.pairDots(pairs, pi, pj, d, cols, t, cols, z);
     for (int b = 0; b < batch; b++) {
-      System.arraycopy(bot, b * ldBot, t, 0, d);
-      System.arraycopy(emb, b * e * d, t, d, e * d);
-      int o = b * ldOut;
-      System.arraycopy(t, 0, out, o, d);
-      o += d;
-      for (int i = 0; i < n; i++) {
-        int ti = i * d;
-        int jEnd = self ? i : i - 1;
-        for (int j = 0; j <= jEnd; j++) {
-          int tj = j * d;
-          float s = 0f;
-          for (int k = 0; k < d; k++) {
-            s += t[ti + k] * t[tj + k];
-          }
-          out[o++] = s;
-        }
-      }
+      System.arraycopy(bot, b * ldBot, out, b * ldOut, d);
     }
+    Kernels.transpose(pairs, batch, z, 0, cols, out, d, ldOut);
   }
 
   /**
    * Back-propagates dOut (row stride ldOut) into dBot (row stride ldBot, overwritten) and dEmb
-   * (26 x d per row, overwritten), given the forward inputs.
+   * (26 x d per row, overwritten), given the same inputs as the forward pass.
    */
   public void backward(int batch, float[] bot, int ldBot, float[] emb, float[] dOut, int ldOut, float[] dBot,
       float[] dEmb) {
-    int e = n - 1;
-    for (int b = 0; b < batch; b++) {
-      System.arraycopy(bot, b * ldBot, t, 0, d);
-      System.arraycopy(emb, b * e * d, t, d, e * d);
-      int o = b * ldOut;
-      System.arraycopy(dOut, o, dt, 0, d);
-      java.util.Arrays.fill(dt, d, n * d, 0f);
-      o += d;
-      for (int i = 0; i < n; i++) {
-        int ti = i * d;
-        int jEnd = self ? i : i - 1;
-        for (int j = 0; j <= jEnd; j++) {
-          float g = dOut[o++];
-          if (g == 0f) {
-            continue;
-          }
-          int tj = j * d;
-          for (int k = 0; k < d; k++) {
-            dt[ti + k] += g * t[tj + k];
-            dt[tj + k] += g * t[ti + k];
-          }
-        }
-      }
-      System.arraycopy(dt, 0, dBot, b * ldBot, d);
-      System.arraycopy(dt, d, dEmb, b * e * d, e * d);
+    ensureCapacity(batch);
+    gather(batch, bot, ldBot, emb);
+    if (batch < cols) {
+      java.util.Arrays.fill(z, 0f); // padding columns must not carry stale gradients
     }
+    Kernels.transpose(batch, pairs, dOut, d, ldOut, z, 0, cols);
+    java.util.Arrays.fill(dt, 0f);
+    Kernels.pairDotsBackward(pairs, pi, pj, d, cols, t, cols, z, dt);
+    int e = n - 1;
+    Kernels.transpose(d, batch, dt, 0, cols, dBot, 0, ldBot);
+    Kernels.transpose(e * d, batch, dt, d * cols, cols, dEmb, 0, e * d);
+    for (int b = 0; b < batch; b++) {
+      int src = b * ldOut;
+      int dst = b * ldBot;
+      for (int k = 0; k < d; k++) {
+        dBot[dst + k] += dOut[src + k];
+      }
+    }
+  }
+
+  /** Transposes the bottom output and embeddings into t, feature-major; padding columns stay zero. */
+  private void gather(int batch, float[] bot, int ldBot, float[] emb) {
+    if (batch < cols) {
+      java.util.Arrays.fill(t, 0f);
+    }
+    int e = n - 1;
+    Kernels.transpose(batch, d, bot, 0, ldBot, t, 0, cols);
+    Kernels.transpose(batch, e * d, emb, 0, e * d, t, d * cols, cols);
   }
 }

@@ -42,15 +42,122 @@ public final class Kernels {
     }
   }
 
-  /** out[j] (+)= sum over rows i < m of x[i*ld + j], for j < n. */
-  public static void columnSums(int m, int n, float[] x, int ld, float[] out, boolean accumulate) {
-    if (!accumulate) {
-      java.util.Arrays.fill(out, 0, n, 0f);
+  /** dst(j, i) = src(i, j) for i < rows, j < cols; row strides lds and ldd. Cache-blocked. */
+  public static void transpose(int rows, int cols, float[] src, int srcOff, int lds, float[] dst, int dstOff, int ldd) {
+    if (VECTOR) {
+      VectorKernels.transpose(rows, cols, src, srcOff, lds, dst, dstOff, ldd);
+      return;
     }
+    scalarTranspose(rows, cols, src, srcOff, lds, dst, dstOff, ldd);
+  }
+
+  static void scalarTranspose(int rows, int cols, float[] src, int srcOff, int lds, float[] dst, int dstOff, int ldd) {
+    // 8 x 8 blocks: the 8 destination lines and 8 source lines of a block stay in L1, and the
+    // inner loop walks the destination contiguously.
+    for (int i0 = 0; i0 < rows; i0 += 8) {
+      int i1 = Math.min(rows, i0 + 8);
+      for (int j0 = 0; j0 < cols; j0 += 8) {
+        int j1 = Math.min(cols, j0 + 8);
+        for (int j = j0; j < j1; j++) {
+          int d = dstOff + j * ldd;
+          int s = srcOff + j;
+          for (int i = i0; i < i1; i++) {
+            dst[d + i] = src[s + i * lds];
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Pairwise dot products over a feature-major block: t holds n vectors of dimension d for each of
+   * cols batch columns, element k of vector i of column b at t[(i*d + k)*ld + b]. For each listed
+   * pair p = (pi[p], pj[p]), out[p*ld + b] = sum over k of t(i,k,b) * t(j,k,b), summed in k order.
+   */
+  public static void pairDots(int pairs, int[] pi, int[] pj, int d, int cols, float[] t, int ld, float[] out) {
+    if (VECTOR) {
+      VectorKernels.pairDots(pairs, pi, pj, d, cols, t, ld, out);
+      return;
+    }
+    for (int p = 0; p < pairs; p++) {
+      int a = pi[p] * d * ld;
+      int c = pj[p] * d * ld;
+      int o = p * ld;
+      java.util.Arrays.fill(out, o, o + cols, 0f);
+      for (int k = 0; k < d; k++) {
+        for (int b = 0; b < cols; b++) {
+          out[o + b] += t[a + k * ld + b] * t[c + k * ld + b];
+        }
+      }
+    }
+  }
+
+  /**
+   * Backward of {@link #pairDots}: for each pair p and column b, with g = dOut[p*ld + b],
+   * dt(i,·,b) += g * t(j,·,b) and dt(j,·,b) += g * t(i,·,b). dt must be zeroed by the caller.
+   */
+  public static void pairDotsBackward(int pairs, int[] pi, int[] pj, int d, int cols, float[] t, int ld, float[] dOut,
+      float[] dt) {
+    if (VECTOR) {
+      VectorKernels.pairDotsBackward(pairs, pi, pj, d, cols, t, ld, dOut, dt);
+      return;
+    }
+    for (int p = 0; p < pairs; p++) {
+      int a = pi[p] * d * ld;
+      int c = pj[p] * d * ld;
+      int o = p * ld;
+      for (int k = 0; k < d; k++) {
+        for (int b = 0; b < cols; b++) {
+          float g = dOut[o + b];
+          dt[a + k * ld + b] += g * t[c + k * ld + b];
+          dt[c + k * ld + b] += g * t[a + k * ld + b];
+        }
+      }
+    }
+  }
+
+  /** out[j] = sum over rows i < m of x[i*ld + j], for j < n, summed in row order. */
+  public static void columnSums(int m, int n, float[] x, int ld, float[] out) {
+    if (VECTOR) {
+      VectorKernels.columnSums(m, n, x, ld, out);
+      return;
+    }
+    java.util.Arrays.fill(out, 0, n, 0f);
     for (int i = 0; i < m; i++) {
       int row = i * ld;
       for (int j = 0; j < n; j++) {
         out[j] += x[row + j];
+      }
+    }
+  }
+
+  /** y[i*ld + j] = act(y[i*ld + j] + bias[j]) for i < m, j < n, act = ReLU or identity. */
+  public static void addBiasInPlace(int m, int n, float[] y, int ld, float[] bias, boolean relu) {
+    if (VECTOR) {
+      VectorKernels.addBiasInPlace(m, n, y, ld, bias, relu);
+      return;
+    }
+    for (int i = 0; i < m; i++) {
+      int row = i * ld;
+      for (int j = 0; j < n; j++) {
+        float v = y[row + j] + bias[j];
+        y[row + j] = relu ? Math.max(v, 0f) : v;
+      }
+    }
+  }
+
+  /** dy[i*ld + j] = 0 where y[i*ld + j] <= 0 (the ReLU derivative), for i < m, j < n. */
+  public static void reluMaskInPlace(int m, int n, float[] y, float[] dy, int ld) {
+    if (VECTOR) {
+      VectorKernels.reluMaskInPlace(m, n, y, dy, ld);
+      return;
+    }
+    for (int i = 0; i < m; i++) {
+      int row = i * ld;
+      for (int j = 0; j < n; j++) {
+        if (y[row + j] <= 0f) {
+          dy[row + j] = 0f;
+        }
       }
     }
   }

@@ -72,19 +72,7 @@ public final class Linear {
   /** y[b] = act(x[b] W + bias) for b < batch; x has row stride ldx, y row stride ldy. */
   public void forward(int batch, float[] x, int ldx, float[] y, int ldy) {
     Kernels.gemm(batch, out, in, x, 0, ldx, 1, weight.value, 0, out, y, 0, ldy, false);
-    float[] b = bias.value;
-    for (int r = 0; r < batch; r++) {
-      int row = r * ldy;
-      if (relu) {
-        for (int j = 0; j < out; j++) {
-          y[row + j] = Math.max(y[row + j] + b[j], 0f);
-        }
-      } else {
-        for (int j = 0; j < out; j++) {
-          y[row + j] += b[j];
-        }
-      }
-    }
+    Kernels.addBiasInPlace(batch, out, y, ldy, bias.value, relu);
   }
 
   /**
@@ -94,18 +82,11 @@ public final class Linear {
    */
   public void backward(int batch, float[] x, int ldx, float[] y, float[] dy, int ldy, float[] dx, int lddx) {
     if (relu) {
-      for (int r = 0; r < batch; r++) {
-        int row = r * ldy;
-        for (int j = 0; j < out; j++) {
-          if (y[row + j] <= 0f) {
-            dy[row + j] = 0f;
-          }
-        }
-      }
+      Kernels.reluMaskInPlace(batch, out, y, dy, ldy);
     }
     // dW (in x out) = x^T dy: A = x read transposed (row stride 1, column stride ldx).
     Kernels.gemm(in, out, batch, x, 0, 1, ldx, dy, 0, ldy, weight.grad, 0, out, false);
-    Kernels.columnSums(batch, out, dy, ldy, bias.grad, false);
+    Kernels.columnSums(batch, out, dy, ldy, bias.grad);
     if (dx != null) {
       refreshTranspose();
       // dx (batch x inPad) = dy (batch x out) * W^T (out x inPad); padded columns come out zero.
@@ -122,20 +103,7 @@ public final class Linear {
     if (!transposeStale) {
       return;
     }
-    float[] w = weight.value;
-    // Blocked so both sides stay in cache.
-    for (int i0 = 0; i0 < in; i0 += 16) {
-      int i1 = Math.min(in, i0 + 16);
-      for (int o0 = 0; o0 < out; o0 += 16) {
-        int o1 = Math.min(out, o0 + 16);
-        for (int i = i0; i < i1; i++) {
-          int src = i * out;
-          for (int o = o0; o < o1; o++) {
-            wT[o * inPad + i] = w[src + o];
-          }
-        }
-      }
-    }
+    Kernels.transpose(in, out, weight.value, 0, out, wT, 0, inPad);
     transposeStale = false;
   }
 }

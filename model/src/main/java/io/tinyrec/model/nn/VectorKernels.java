@@ -4,15 +4,17 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector API implementation of {@link Kernels#gemm}: register tiles of 6 rows by 32 columns
- * (12 accumulators), blocked over k so a B panel stays in L1/L2 across the row tiles. The
- * tile bodies are generated (see the build notes in docs/benchmarks.md) and written out in full so
- * C2 keeps every accumulator in a register. Columns past the last multiple of 16 take a scalar path.
+ * Vector API implementation of {@link Kernels}. The matrix product uses register tiles of 8 rows
+ * by 48 columns (24 accumulators of 16 floats, plus 3 B vectors and a broadcast: 28 of the 32
+ * AVX-512 registers), blocked over k so a B panel stays in L1 across the row tiles. Narrower
+ * tiles (32 and 16 columns, 1 row) cover the edges and a scalar loop covers columns past the last
+ * multiple of 16. The tile bodies are generated and written out in full so C2 keeps every
+ * accumulator in a register; docs/benchmarks.md records the tile-shape measurements.
  */
 final class VectorKernels {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
-  private static final int ROWS = 6;
-  private static final int KBLOCK = 256;
+  private static final int ROWS = 8;
+  private static final int KBLOCK = 128;
 
   private VectorKernels() {}
 
@@ -22,38 +24,47 @@ final class VectorKernels {
 
   static void gemm(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] b, int bOff, int ldb,
       float[] c, int cOff, int ldc, boolean accumulate) {
-    int n32 = n & ~31;
+    int n48 = n / 48 * 48;
     int n16 = n & ~15;
     for (int k0 = 0; k0 < k || k0 == 0; k0 += KBLOCK) {
       int k1 = Math.min(k, k0 + KBLOCK);
       boolean zero = !accumulate && k0 == 0;
-      for (int j = 0; j < n32; j += 32) {
+      for (int j = 0; j < n48; j += 48) {
         int i = 0;
         for (; i + ROWS <= m; i += ROWS) {
-          tile6x2(k0, k1, zero, a, aOff + i * ars, ars, acs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
+          tile8x3(k0, k1, zero, a, aOff + i * ars, ars, acs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
+        }
+        for (; i < m; i++) {
+          tile1x3(k0, k1, zero, a, aOff + i * ars, ars, acs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
+        }
+      }
+      int j = n48;
+      if (n16 - j == 32) {
+        int i = 0;
+        for (; i + ROWS <= m; i += ROWS) {
+          tile8x2(k0, k1, zero, a, aOff + i * ars, ars, acs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
         }
         for (; i < m; i++) {
           tile1x2(k0, k1, zero, a, aOff + i * ars, ars, acs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
         }
-      }
-      if (n16 > n32) {
+      } else if (n16 - j == 16) {
         int i = 0;
         for (; i + ROWS <= m; i += ROWS) {
-          tile6x1(k0, k1, zero, a, aOff + i * ars, ars, acs, b, bOff + n32, ldb, c, cOff + i * ldc + n32, ldc);
+          tile8x1(k0, k1, zero, a, aOff + i * ars, ars, acs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
         }
         for (; i < m; i++) {
-          tile1x1(k0, k1, zero, a, aOff + i * ars, ars, acs, b, bOff + n32, ldb, c, cOff + i * ldc + n32, ldc);
+          tile1x1(k0, k1, zero, a, aOff + i * ars, ars, acs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
         }
       }
       if (n > n16) {
         for (int i = 0; i < m; i++) {
           int ci = cOff + i * ldc;
-          for (int j = n16; j < n; j++) {
-            float s = zero ? 0f : c[ci + j];
+          for (int jj = n16; jj < n; jj++) {
+            float s = zero ? 0f : c[ci + jj];
             for (int p = k0; p < k1; p++) {
-              s += a[aOff + i * ars + p * acs] * b[bOff + p * ldb + j];
+              s = Math.fma(a[aOff + i * ars + p * acs], b[bOff + p * ldb + jj], s);
             }
-            c[ci + j] = s;
+            c[ci + jj] = s;
           }
         }
       }
@@ -63,7 +74,7 @@ final class VectorKernels {
     }
   }
 
-  private static void tile6x2(int k0, int k1, boolean zero, float[] a, int aRow, int ars, int acs,
+  private static void tile8x3(int k0, int k1, boolean zero, float[] a, int aRow, int ars, int acs,
       float[] b, int bCol, int ldb, float[] c, int cRow, int ldc) {
     int a0 = aRow + 0 * ars;
     int o0 = cRow + 0 * ldc;
@@ -77,6 +88,118 @@ final class VectorKernels {
     int o4 = cRow + 4 * ldc;
     int a5 = aRow + 5 * ars;
     int o5 = cRow + 5 * ldc;
+    int a6 = aRow + 6 * ars;
+    int o6 = cRow + 6 * ldc;
+    int a7 = aRow + 7 * ars;
+    int o7 = cRow + 7 * ldc;
+    FloatVector c00 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o0 + 0);
+    FloatVector c01 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o0 + 16);
+    FloatVector c02 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o0 + 32);
+    FloatVector c10 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o1 + 0);
+    FloatVector c11 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o1 + 16);
+    FloatVector c12 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o1 + 32);
+    FloatVector c20 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o2 + 0);
+    FloatVector c21 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o2 + 16);
+    FloatVector c22 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o2 + 32);
+    FloatVector c30 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o3 + 0);
+    FloatVector c31 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o3 + 16);
+    FloatVector c32 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o3 + 32);
+    FloatVector c40 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o4 + 0);
+    FloatVector c41 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o4 + 16);
+    FloatVector c42 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o4 + 32);
+    FloatVector c50 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o5 + 0);
+    FloatVector c51 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o5 + 16);
+    FloatVector c52 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o5 + 32);
+    FloatVector c60 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o6 + 0);
+    FloatVector c61 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o6 + 16);
+    FloatVector c62 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o6 + 32);
+    FloatVector c70 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o7 + 0);
+    FloatVector c71 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o7 + 16);
+    FloatVector c72 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o7 + 32);
+    for (int p = k0; p < k1; p++) {
+      int bp = bCol + p * ldb;
+      FloatVector b0 = FloatVector.fromArray(S, b, bp + 0);
+      FloatVector b1 = FloatVector.fromArray(S, b, bp + 16);
+      FloatVector b2 = FloatVector.fromArray(S, b, bp + 32);
+      int ap = p * acs;
+      FloatVector x;
+      x = FloatVector.broadcast(S, a[a0 + ap]);
+      c00 = x.fma(b0, c00);
+      c01 = x.fma(b1, c01);
+      c02 = x.fma(b2, c02);
+      x = FloatVector.broadcast(S, a[a1 + ap]);
+      c10 = x.fma(b0, c10);
+      c11 = x.fma(b1, c11);
+      c12 = x.fma(b2, c12);
+      x = FloatVector.broadcast(S, a[a2 + ap]);
+      c20 = x.fma(b0, c20);
+      c21 = x.fma(b1, c21);
+      c22 = x.fma(b2, c22);
+      x = FloatVector.broadcast(S, a[a3 + ap]);
+      c30 = x.fma(b0, c30);
+      c31 = x.fma(b1, c31);
+      c32 = x.fma(b2, c32);
+      x = FloatVector.broadcast(S, a[a4 + ap]);
+      c40 = x.fma(b0, c40);
+      c41 = x.fma(b1, c41);
+      c42 = x.fma(b2, c42);
+      x = FloatVector.broadcast(S, a[a5 + ap]);
+      c50 = x.fma(b0, c50);
+      c51 = x.fma(b1, c51);
+      c52 = x.fma(b2, c52);
+      x = FloatVector.broadcast(S, a[a6 + ap]);
+      c60 = x.fma(b0, c60);
+      c61 = x.fma(b1, c61);
+      c62 = x.fma(b2, c62);
+      x = FloatVector.broadcast(S, a[a7 + ap]);
+      c70 = x.fma(b0, c70);
+      c71 = x.fma(b1, c71);
+      c72 = x.fma(b2, c72);
+    }
+    c00.intoArray(c, o0 + 0);
+    c01.intoArray(c, o0 + 16);
+    c02.intoArray(c, o0 + 32);
+    c10.intoArray(c, o1 + 0);
+    c11.intoArray(c, o1 + 16);
+    c12.intoArray(c, o1 + 32);
+    c20.intoArray(c, o2 + 0);
+    c21.intoArray(c, o2 + 16);
+    c22.intoArray(c, o2 + 32);
+    c30.intoArray(c, o3 + 0);
+    c31.intoArray(c, o3 + 16);
+    c32.intoArray(c, o3 + 32);
+    c40.intoArray(c, o4 + 0);
+    c41.intoArray(c, o4 + 16);
+    c42.intoArray(c, o4 + 32);
+    c50.intoArray(c, o5 + 0);
+    c51.intoArray(c, o5 + 16);
+    c52.intoArray(c, o5 + 32);
+    c60.intoArray(c, o6 + 0);
+    c61.intoArray(c, o6 + 16);
+    c62.intoArray(c, o6 + 32);
+    c70.intoArray(c, o7 + 0);
+    c71.intoArray(c, o7 + 16);
+    c72.intoArray(c, o7 + 32);
+  }
+
+  private static void tile8x2(int k0, int k1, boolean zero, float[] a, int aRow, int ars, int acs,
+      float[] b, int bCol, int ldb, float[] c, int cRow, int ldc) {
+    int a0 = aRow + 0 * ars;
+    int o0 = cRow + 0 * ldc;
+    int a1 = aRow + 1 * ars;
+    int o1 = cRow + 1 * ldc;
+    int a2 = aRow + 2 * ars;
+    int o2 = cRow + 2 * ldc;
+    int a3 = aRow + 3 * ars;
+    int o3 = cRow + 3 * ldc;
+    int a4 = aRow + 4 * ars;
+    int o4 = cRow + 4 * ldc;
+    int a5 = aRow + 5 * ars;
+    int o5 = cRow + 5 * ldc;
+    int a6 = aRow + 6 * ars;
+    int o6 = cRow + 6 * ldc;
+    int a7 = aRow + 7 * ars;
+    int o7 = cRow + 7 * ldc;
     FloatVector c00 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o0 + 0);
     FloatVector c01 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o0 + 16);
     FloatVector c10 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o1 + 0);
@@ -89,6 +212,10 @@ final class VectorKernels {
     FloatVector c41 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o4 + 16);
     FloatVector c50 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o5 + 0);
     FloatVector c51 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o5 + 16);
+    FloatVector c60 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o6 + 0);
+    FloatVector c61 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o6 + 16);
+    FloatVector c70 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o7 + 0);
+    FloatVector c71 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o7 + 16);
     for (int p = k0; p < k1; p++) {
       int bp = bCol + p * ldb;
       FloatVector b0 = FloatVector.fromArray(S, b, bp + 0);
@@ -113,6 +240,12 @@ final class VectorKernels {
       x = FloatVector.broadcast(S, a[a5 + ap]);
       c50 = x.fma(b0, c50);
       c51 = x.fma(b1, c51);
+      x = FloatVector.broadcast(S, a[a6 + ap]);
+      c60 = x.fma(b0, c60);
+      c61 = x.fma(b1, c61);
+      x = FloatVector.broadcast(S, a[a7 + ap]);
+      c70 = x.fma(b0, c70);
+      c71 = x.fma(b1, c71);
     }
     c00.intoArray(c, o0 + 0);
     c01.intoArray(c, o0 + 16);
@@ -126,6 +259,92 @@ final class VectorKernels {
     c41.intoArray(c, o4 + 16);
     c50.intoArray(c, o5 + 0);
     c51.intoArray(c, o5 + 16);
+    c60.intoArray(c, o6 + 0);
+    c61.intoArray(c, o6 + 16);
+    c70.intoArray(c, o7 + 0);
+    c71.intoArray(c, o7 + 16);
+  }
+
+  private static void tile8x1(int k0, int k1, boolean zero, float[] a, int aRow, int ars, int acs,
+      float[] b, int bCol, int ldb, float[] c, int cRow, int ldc) {
+    int a0 = aRow + 0 * ars;
+    int o0 = cRow + 0 * ldc;
+    int a1 = aRow + 1 * ars;
+    int o1 = cRow + 1 * ldc;
+    int a2 = aRow + 2 * ars;
+    int o2 = cRow + 2 * ldc;
+    int a3 = aRow + 3 * ars;
+    int o3 = cRow + 3 * ldc;
+    int a4 = aRow + 4 * ars;
+    int o4 = cRow + 4 * ldc;
+    int a5 = aRow + 5 * ars;
+    int o5 = cRow + 5 * ldc;
+    int a6 = aRow + 6 * ars;
+    int o6 = cRow + 6 * ldc;
+    int a7 = aRow + 7 * ars;
+    int o7 = cRow + 7 * ldc;
+    FloatVector c00 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o0 + 0);
+    FloatVector c10 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o1 + 0);
+    FloatVector c20 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o2 + 0);
+    FloatVector c30 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o3 + 0);
+    FloatVector c40 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o4 + 0);
+    FloatVector c50 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o5 + 0);
+    FloatVector c60 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o6 + 0);
+    FloatVector c70 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o7 + 0);
+    for (int p = k0; p < k1; p++) {
+      int bp = bCol + p * ldb;
+      FloatVector b0 = FloatVector.fromArray(S, b, bp + 0);
+      int ap = p * acs;
+      FloatVector x;
+      x = FloatVector.broadcast(S, a[a0 + ap]);
+      c00 = x.fma(b0, c00);
+      x = FloatVector.broadcast(S, a[a1 + ap]);
+      c10 = x.fma(b0, c10);
+      x = FloatVector.broadcast(S, a[a2 + ap]);
+      c20 = x.fma(b0, c20);
+      x = FloatVector.broadcast(S, a[a3 + ap]);
+      c30 = x.fma(b0, c30);
+      x = FloatVector.broadcast(S, a[a4 + ap]);
+      c40 = x.fma(b0, c40);
+      x = FloatVector.broadcast(S, a[a5 + ap]);
+      c50 = x.fma(b0, c50);
+      x = FloatVector.broadcast(S, a[a6 + ap]);
+      c60 = x.fma(b0, c60);
+      x = FloatVector.broadcast(S, a[a7 + ap]);
+      c70 = x.fma(b0, c70);
+    }
+    c00.intoArray(c, o0 + 0);
+    c10.intoArray(c, o1 + 0);
+    c20.intoArray(c, o2 + 0);
+    c30.intoArray(c, o3 + 0);
+    c40.intoArray(c, o4 + 0);
+    c50.intoArray(c, o5 + 0);
+    c60.intoArray(c, o6 + 0);
+    c70.intoArray(c, o7 + 0);
+  }
+
+  private static void tile1x3(int k0, int k1, boolean zero, float[] a, int aRow, int ars, int acs,
+      float[] b, int bCol, int ldb, float[] c, int cRow, int ldc) {
+    int a0 = aRow + 0 * ars;
+    int o0 = cRow + 0 * ldc;
+    FloatVector c00 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o0 + 0);
+    FloatVector c01 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o0 + 16);
+    FloatVector c02 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o0 + 32);
+    for (int p = k0; p < k1; p++) {
+      int bp = bCol + p * ldb;
+      FloatVector b0 = FloatVector.fromArray(S, b, bp + 0);
+      FloatVector b1 = FloatVector.fromArray(S, b, bp + 16);
+      FloatVector b2 = FloatVector.fromArray(S, b, bp + 32);
+      int ap = p * acs;
+      FloatVector x;
+      x = FloatVector.broadcast(S, a[a0 + ap]);
+      c00 = x.fma(b0, c00);
+      c01 = x.fma(b1, c01);
+      c02 = x.fma(b2, c02);
+    }
+    c00.intoArray(c, o0 + 0);
+    c01.intoArray(c, o0 + 16);
+    c02.intoArray(c, o0 + 32);
   }
 
   private static void tile1x2(int k0, int k1, boolean zero, float[] a, int aRow, int ars, int acs,
@@ -148,52 +367,6 @@ final class VectorKernels {
     c01.intoArray(c, o0 + 16);
   }
 
-  private static void tile6x1(int k0, int k1, boolean zero, float[] a, int aRow, int ars, int acs,
-      float[] b, int bCol, int ldb, float[] c, int cRow, int ldc) {
-    int a0 = aRow + 0 * ars;
-    int o0 = cRow + 0 * ldc;
-    int a1 = aRow + 1 * ars;
-    int o1 = cRow + 1 * ldc;
-    int a2 = aRow + 2 * ars;
-    int o2 = cRow + 2 * ldc;
-    int a3 = aRow + 3 * ars;
-    int o3 = cRow + 3 * ldc;
-    int a4 = aRow + 4 * ars;
-    int o4 = cRow + 4 * ldc;
-    int a5 = aRow + 5 * ars;
-    int o5 = cRow + 5 * ldc;
-    FloatVector c00 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o0 + 0);
-    FloatVector c10 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o1 + 0);
-    FloatVector c20 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o2 + 0);
-    FloatVector c30 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o3 + 0);
-    FloatVector c40 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o4 + 0);
-    FloatVector c50 = zero ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o5 + 0);
-    for (int p = k0; p < k1; p++) {
-      int bp = bCol + p * ldb;
-      FloatVector b0 = FloatVector.fromArray(S, b, bp + 0);
-      int ap = p * acs;
-      FloatVector x;
-      x = FloatVector.broadcast(S, a[a0 + ap]);
-      c00 = x.fma(b0, c00);
-      x = FloatVector.broadcast(S, a[a1 + ap]);
-      c10 = x.fma(b0, c10);
-      x = FloatVector.broadcast(S, a[a2 + ap]);
-      c20 = x.fma(b0, c20);
-      x = FloatVector.broadcast(S, a[a3 + ap]);
-      c30 = x.fma(b0, c30);
-      x = FloatVector.broadcast(S, a[a4 + ap]);
-      c40 = x.fma(b0, c40);
-      x = FloatVector.broadcast(S, a[a5 + ap]);
-      c50 = x.fma(b0, c50);
-    }
-    c00.intoArray(c, o0 + 0);
-    c10.intoArray(c, o1 + 0);
-    c20.intoArray(c, o2 + 0);
-    c30.intoArray(c, o3 + 0);
-    c40.intoArray(c, o4 + 0);
-    c50.intoArray(c, o5 + 0);
-  }
-
   private static void tile1x1(int k0, int k1, boolean zero, float[] a, int aRow, int ars, int acs,
       float[] b, int bCol, int ldb, float[] c, int cRow, int ldc) {
     int a0 = aRow + 0 * ars;
@@ -208,5 +381,123 @@ final class VectorKernels {
       c00 = x.fma(b0, c00);
     }
     c00.intoArray(c, o0 + 0);
+  }
+
+  /** See {@link Kernels#pairDots}; cols must be a multiple of 16 (the caller pads the batch). */
+  static void pairDots(int pairs, int[] pi, int[] pj, int d, int cols, float[] t, int ld, float[] out) {
+    for (int p = 0; p < pairs; p++) {
+      int a = pi[p] * d * ld;
+      int c = pj[p] * d * ld;
+      int o = p * ld;
+      for (int b = 0; b < cols; b += 16) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int k = 0; k < d; k++) {
+          int kk = k * ld + b;
+          acc = FloatVector.fromArray(S, t, a + kk).fma(FloatVector.fromArray(S, t, c + kk), acc);
+        }
+        acc.intoArray(out, o + b);
+      }
+    }
+  }
+
+  /** See {@link Kernels#pairDotsBackward}; cols must be a multiple of 16. */
+  static void pairDotsBackward(int pairs, int[] pi, int[] pj, int d, int cols, float[] t, int ld, float[] dOut,
+      float[] dt) {
+    for (int p = 0; p < pairs; p++) {
+      int a = pi[p] * d * ld;
+      int c = pj[p] * d * ld;
+      int o = p * ld;
+      for (int b = 0; b < cols; b += 16) {
+        FloatVector g = FloatVector.fromArray(S, dOut, o + b);
+        for (int k = 0; k < d; k++) {
+          int ia = a + k * ld + b;
+          int ic = c + k * ld + b;
+          FloatVector ta = FloatVector.fromArray(S, t, ia);
+          FloatVector tc = FloatVector.fromArray(S, t, ic);
+          g.fma(tc, FloatVector.fromArray(S, dt, ia)).intoArray(dt, ia);
+          g.fma(ta, FloatVector.fromArray(S, dt, ic)).intoArray(dt, ic);
+        }
+      }
+    }
+  }
+
+  static void columnSums(int m, int n, float[] x, int ld, float[] out) {
+    int n16 = n & ~15;
+    for (int j = 0; j < n16; j += 16) {
+      FloatVector acc = FloatVector.zero(S);
+      for (int i = 0; i < m; i++) {
+        acc = acc.add(FloatVector.fromArray(S, x, i * ld + j));
+      }
+      acc.intoArray(out, j);
+    }
+    for (int j = n16; j < n; j++) {
+      float acc = 0f;
+      for (int i = 0; i < m; i++) {
+        acc += x[i * ld + j];
+      }
+      out[j] = acc;
+    }
+  }
+
+  static void addBiasInPlace(int m, int n, float[] y, int ld, float[] bias, boolean relu) {
+    int n16 = n & ~15;
+    FloatVector zero = FloatVector.zero(S);
+    for (int i = 0; i < m; i++) {
+      int row = i * ld;
+      for (int j = 0; j < n16; j += 16) {
+        FloatVector v = FloatVector.fromArray(S, y, row + j).add(FloatVector.fromArray(S, bias, j));
+        (relu ? v.max(zero) : v).intoArray(y, row + j);
+      }
+      for (int j = n16; j < n; j++) {
+        float v = y[row + j] + bias[j];
+        y[row + j] = relu ? Math.max(v, 0f) : v;
+      }
+    }
+  }
+
+  static void reluMaskInPlace(int m, int n, float[] y, float[] dy, int ld) {
+    int n16 = n & ~15;
+    FloatVector zero = FloatVector.zero(S);
+    for (int i = 0; i < m; i++) {
+      int row = i * ld;
+      for (int j = 0; j < n16; j += 16) {
+        FloatVector g = FloatVector.fromArray(S, dy, row + j);
+        g.blend(zero, FloatVector.fromArray(S, y, row + j).compare(jdk.incubator.vector.VectorOperators.LE, 0f))
+            .intoArray(dy, row + j);
+      }
+      for (int j = n16; j < n; j++) {
+        if (y[row + j] <= 0f) {
+          dy[row + j] = 0f;
+        }
+      }
+    }
+  }
+
+  /**
+   * Transpose by 16-element gathers down each source column, written as one contiguous vector of
+   * the destination row; columns are visited in panels of 64 so the gathered source lines stay in
+   * L1. Measured at about 0.5 ns per float against 1.2 to 1.6 for blocked scalar loops.
+   */
+  static void transpose(int rows, int cols, float[] src, int srcOff, int lds, float[] dst, int dstOff, int ldd) {
+    int r16 = rows & ~15;
+    if (r16 > 0) {
+      int[] map = new int[16];
+      for (int k = 0; k < 16; k++) {
+        map[k] = k * lds;
+      }
+      for (int j0 = 0; j0 < cols; j0 += 64) {
+        int j1 = Math.min(cols, j0 + 64);
+        for (int i0 = 0; i0 < r16; i0 += 16) {
+          int s = srcOff + i0 * lds;
+          int d = dstOff + i0;
+          for (int j = j0; j < j1; j++) {
+            FloatVector.fromArray(S, src, s + j, map, 0).intoArray(dst, d + j * ldd);
+          }
+        }
+      }
+    }
+    if (r16 < rows) {
+      Kernels.scalarTranspose(rows - r16, cols, src, srcOff + r16 * lds, lds, dst, dstOff + r16, ldd);
+    }
   }
 }

@@ -1,0 +1,106 @@
+package io.tinyrec.cli;
+
+import io.tinyrec.model.CriteoTableSizes;
+import io.tinyrec.model.ModelConfig;
+import java.util.Locale;
+import picocli.CommandLine.Option;
+
+/**
+ * The model flags shared by every command that builds a model (learn, train). Unset flags take
+ * the preset's value; names and defaults match the PyTorch reference where they mean the same.
+ */
+public final class ModelOptions {
+  @Option(names = "--preset", defaultValue = "kaggle",
+      description = "Model shape: kaggle (d=16, bot 512-256-64-16, top 512-256-1), terabyte (d=128, bot 512-256-128, "
+          + "top 1024-1024-512-256-1) or small (tests). Default ${DEFAULT-VALUE}.")
+  String preset;
+
+  @Option(names = "--dim", description = "Embedding dimension d (the bottom MLP must end in d).")
+  Integer dim;
+
+  @Option(names = "--bot", description = "Bottom MLP widths after the 13 inputs, e.g. 512-256-64-16.")
+  String bot;
+
+  @Option(names = "--top", description = "Top MLP widths after the interaction, ending in 1, e.g. 512-256-1.")
+  String top;
+
+  @Option(names = "--self-interaction", description = "Include each vector's dot with itself in the interaction.")
+  boolean selfInteraction;
+
+  @Option(names = "--embedding", description = "robe (ROBE-Z shared array, default) or hash (one table per feature).")
+  String embedding;
+
+  @Option(names = "--robe-size", description = "M, floats in the shared ROBE-Z array (default 1048576).")
+  Integer robeSize;
+
+  @Option(names = "--compression", description = "Set M as a compression factor against the full tables, e.g. 1000x.")
+  String compression;
+
+  @Option(names = "--tables", description = "Full tables --compression refers to: kaggle or terabyte (default: by preset).")
+  String tables;
+
+  @Option(names = "--robe-z", description = "Z, the ROBE-Z block size; must divide --dim (default 16).")
+  Integer robeZ;
+
+  @Option(names = "--rows-per-table", description = "R, rows per feature table for --embedding hash (default 100000).")
+  Integer rowsPerTable;
+
+  @Option(names = "--optimizer", description = "sgd or adagrad (default adagrad; row-wise for the embedding).")
+  String optimizer;
+
+  @Option(names = "--lr", description = "Learning rate of every part (default 0.1).")
+  Float lr;
+
+  @Option(names = "--lr-dense", description = "Learning rate of the MLPs (overrides --lr).")
+  Float lrDense;
+
+  @Option(names = "--lr-embedding", description = "Learning rate of the embedding (overrides --lr).")
+  Float lrEmbedding;
+
+  @Option(names = "--seed", description = "Seed of every random draw (default 123).")
+  Long seed;
+
+  /** Resolves the flags against the preset into a validated config. */
+  public ModelConfig toConfig() {
+    ModelConfig c = ModelConfig.preset(preset);
+    if (dim != null) {
+      c = c.withDim(dim);
+    }
+    // Validate shape changes together: a new dim usually comes with a new bottom.
+    int[] b = bot != null ? ModelConfig.parseWidths("--bot", bot) : c.bottom();
+    int[] t = top != null ? ModelConfig.parseWidths("--top", top) : c.top();
+    int d = dim != null ? dim : c.dim();
+    ModelConfig.EmbeddingKind emb = embedding == null ? c.embedding() : parseEnum("--embedding", embedding,
+        ModelConfig.EmbeddingKind.class);
+    int z = robeZ != null ? robeZ : c.robeZ();
+    int m = robeSize != null ? robeSize : c.robeSize();
+    if (compression != null) {
+      if (robeSize != null) {
+        throw new IllegalArgumentException("give --robe-size or --compression, not both");
+      }
+      CriteoTableSizes tableSizes = tables != null ? parseEnum("--tables", tables, CriteoTableSizes.class)
+          : "terabyte".equalsIgnoreCase(preset) ? CriteoTableSizes.TERABYTE : CriteoTableSizes.KAGGLE;
+      m = tableSizes.robeSizeFor(CriteoTableSizes.parseCompression(compression), d, z);
+    }
+    ModelConfig.OptimizerKind opt = optimizer == null ? c.optimizer() : parseEnum("--optimizer", optimizer,
+        ModelConfig.OptimizerKind.class);
+    float base = lr != null ? lr : c.lrDense();
+    float lrD = lrDense != null ? lrDense : lr != null ? base : c.lrDense();
+    float lrE = lrEmbedding != null ? lrEmbedding : lr != null ? base : c.lrEmbedding();
+    return new ModelConfig(d, b, t, selfInteraction || c.selfInteraction(), emb, m, z,
+        rowsPerTable != null ? rowsPerTable : c.rowsPerTable(), opt, lrD, lrE, c.adagradEps(),
+        seed != null ? seed : c.seed());
+  }
+
+  static <E extends Enum<E>> E parseEnum(String flag, String value, Class<E> type) {
+    try {
+      return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      StringBuilder allowed = new StringBuilder();
+      for (E v : type.getEnumConstants()) {
+        allowed.append(allowed.length() == 0 ? "" : ", ").append(v.name().toLowerCase(Locale.ROOT));
+      }
+      throw new IllegalArgumentException(flag + " must be one of " + allowed + ", got '" + value + "'");
+    }
+  }
+}
