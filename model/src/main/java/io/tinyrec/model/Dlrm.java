@@ -132,27 +132,7 @@ public final class Dlrm {
     if (n == 0) {
       return true;
     }
-    forward(batch);
-    if (scoresOut != null) {
-      System.arraycopy(probs, 0, scoresOut, 0, n);
-    }
-    float[] dOut = top.outputGrad();
-    int ldOut = top.outputStride();
-    float inv = 1f / n;
-    boolean finite = true;
-    for (int b = 0; b < n; b++) {
-      float g = (probs[b] - batch.labels[b]) * inv;
-      finite &= Float.isFinite(g);
-      dOut[b * ldOut] = g;
-    }
-    if (finite) {
-      top.backward(n, true);
-      interaction.backward(n, bottom.output(), bottom.outputStride(), emb, top.inputGrad(), top.inputStride(),
-          bottom.outputGrad(), dEmb);
-      bottom.backward(n, false);
-      embedding.accumulateGradients(dEmb);
-      finite = embedding.gradientsFinite() && denseGradientsFinite();
-    }
+    boolean finite = computeGradients(batch, scoresOut);
     if (!finite) {
       embedding.discardGradients();
       skippedUpdates++;
@@ -165,6 +145,39 @@ public final class Dlrm {
     embedding.applyUpdateInPlace(optimizer, config.lrEmbedding());
     rowsTrained += n;
     return true;
+  }
+
+  /**
+   * Forward and backward pass without an update: scores go to scoresOut (if not null), the mean
+   * binary cross-entropy gradients to each {@link Param#grad()} and to the embedding's per-block
+   * accumulators. Returns false if the loss or a gradient is not finite. The caller must then
+   * apply or discard the embedding gradients before the next batch.
+   */
+  public boolean computeGradients(Batch batch, float[] scoresOut) {
+    int n = batch.size();
+    forward(batch);
+    if (scoresOut != null) {
+      System.arraycopy(probs, 0, scoresOut, 0, n);
+    }
+    float[] dOut = top.outputGrad();
+    int ldOut = top.outputStride();
+    float inv = 1f / n;
+    boolean finite = true;
+    for (int b = 0; b < n; b++) {
+      // d(mean BCE)/d(logit) = (p - y) / n, computed directly rather than through the sigmoid.
+      float g = (probs[b] - batch.labels[b]) * inv;
+      finite &= Float.isFinite(g);
+      dOut[b * ldOut] = g;
+    }
+    if (!finite) {
+      return false;
+    }
+    top.backward(n, true);
+    interaction.backward(n, bottom.output(), bottom.outputStride(), emb, top.inputGrad(), top.inputStride(),
+        bottom.outputGrad(), dEmb);
+    bottom.backward(n, false);
+    embedding.accumulateGradients(dEmb);
+    return embedding.gradientsFinite() && denseGradientsFinite();
   }
 
   private boolean denseGradientsFinite() {

@@ -150,6 +150,12 @@ public abstract sealed class Embedding permits RobeEmbedding, HashEmbedding {
     return s;
   }
 
+  /** The gradient accumulated for array element i since the last update (0 if untouched). */
+  public float gradientAt(int i) {
+    int blk = i / blockSize;
+    return blockGen[blk] == gen ? slotGrad[blockSlot[blk] * blockSize + i % blockSize] : 0f;
+  }
+
   /** Number of blocks the current batch's gradients touch. */
   public int touchedBlocks() {
     return touchedCount;

@@ -1,0 +1,95 @@
+package io.tinyrec.model.nn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The vector kernels must agree with the plain loops on every shape the layers use and on edges. */
+class KernelsTest {
+  private static float[] random(SplittableRandom r, int n) {
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = (float) (r.nextDouble() * 2 - 1);
+    }
+    return v;
+  }
+
+  @Test
+  void gemmShouldMatchScalarLoopsForNormalAndTransposedOperands() {
+    SplittableRandom r = new SplittableRandom(1);
+    int[][] shapes = {{128, 512, 13}, {13, 512, 128}, {128, 368, 256}, {9, 49, 300}, {1, 1, 1}, {17, 15, 3},
+        {8, 48, 0}, {3, 97, 5}};
+    for (int[] s : shapes) {
+      int m = s[0];
+      int n = s[1];
+      int k = s[2];
+      float[] a = random(r, Math.max(1, m * k));
+      float[] b = random(r, Math.max(1, k * n));
+      for (boolean transposedA : new boolean[] {false, true}) {
+        int ars = transposedA ? 1 : k;
+        int acs = transposedA ? m : 1;
+        for (boolean acc : new boolean[] {false, true}) {
+          float[] c1 = random(new SplittableRandom(m * 31L + n), m * n);
+          float[] c2 = c1.clone();
+          Kernels.gemm(m, n, k, a, 0, ars, acs, b, 0, n, c1, 0, n, acc);
+          ScalarKernels.gemm(m, n, k, a, 0, ars, acs, b, 0, n, c2, 0, n, acc);
+          for (int i = 0; i < c1.length; i++) {
+            assertEquals(c2[i], c1[i], 1e-4f * (1 + Math.abs(c2[i])),
+                m + "x" + n + "x" + k + " transposedA=" + transposedA + " acc=" + acc + " at " + i);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void transposeShouldBeExactForAnyShape() {
+    SplittableRandom r = new SplittableRandom(2);
+    for (int[] s : new int[][] {{128, 416}, {351, 128}, {13, 512}, {1, 1}, {33, 7}}) {
+      float[] src = random(r, s[0] * s[1]);
+      float[] dst = new float[s[0] * s[1]];
+      Kernels.transpose(s[0], s[1], src, 0, s[1], dst, 0, s[0]);
+      float[] back = new float[src.length];
+      Kernels.scalarTranspose(s[1], s[0], dst, 0, s[0], back, 0, s[1]);
+      assertArrayEquals(src, back);
+    }
+  }
+
+  @Test
+  void elementwiseKernelsShouldMatchTheirDefinitions() {
+    SplittableRandom r = new SplittableRandom(3);
+    int m = 5;
+    int n = 37;
+    int ld = 48;
+    float[] y = random(r, m * ld);
+    float[] bias = random(r, n);
+    float[] expect = y.clone();
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        expect[i * ld + j] = Math.max(expect[i * ld + j] + bias[j], 0f);
+      }
+    }
+    Kernels.addBiasInPlace(m, n, y, ld, bias, true);
+    assertArrayEquals(expect, y);
+    float[] dy = random(r, m * ld);
+    float[] masked = dy.clone();
+    for (int i = 0; i < m * ld; i++) {
+      if (i % ld < n && y[i] <= 0f) {
+        masked[i] = 0f;
+      }
+    }
+    Kernels.reluMaskInPlace(m, n, y, dy, ld);
+    assertArrayEquals(masked, dy);
+    float[] sums = new float[n];
+    Kernels.columnSums(m, n, dy, ld, sums);
+    for (int j = 0; j < n; j++) {
+      float s = 0f;
+      for (int i = 0; i < m; i++) {
+        s += dy[i * ld + j];
+      }
+      assertEquals(s, sums[j], 1e-6f);
+    }
+  }
+}
