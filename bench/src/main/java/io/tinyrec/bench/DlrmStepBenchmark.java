@@ -1,0 +1,75 @@
+package io.tinyrec.bench;
+
+import io.tinyrec.model.Batch;
+import io.tinyrec.model.Dlrm;
+import io.tinyrec.model.ModelConfig;
+import io.tinyrec.model.synthetic.SyntheticCriteo;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The model's two hot paths on the kaggle preset at batch 128: a train step (score, backward,
+ * update) and a score step (forward only). Each invocation processes one batch of 128 rows drawn
+ * from a pool of 64 pre-built synthetic batches, so rows/s = 128 / (seconds per op).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 3)
+@Measurement(iterations = 5, time = 3)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector"})
+public class DlrmStepBenchmark {
+  @Param({"robe", "hash"})
+  public String embedding;
+
+  @Param({"sgd", "adagrad"})
+  public String optimizer;
+
+  private Dlrm model;
+  private Batch[] batches;
+  private float[] scores;
+  private int next;
+
+  @Setup(Level.Trial)
+  public void setUp() {
+    ModelConfig c = ModelConfig.preset("kaggle")
+        .withEmbedding(ModelConfig.EmbeddingKind.valueOf(embedding.toUpperCase()))
+        .withOptimizer(ModelConfig.OptimizerKind.valueOf(optimizer.toUpperCase()))
+        .withLearningRates(0.01f, 0.01f);
+    model = new Dlrm(c);
+    SyntheticCriteo s = new SyntheticCriteo(1, -1);
+    batches = new Batch[64];
+    for (int b = 0; b < batches.length; b++) {
+      batches[b] = new Batch(128);
+      for (int i = 0; i < 128; i++) {
+        batches[b].add(s.sample(b * 128L + i).row());
+      }
+    }
+    scores = new float[128];
+  }
+
+  @Benchmark
+  public float trainStep() {
+    Batch b = batches[next++ & 63];
+    model.trainStepInPlace(b, scores);
+    return scores[0];
+  }
+
+  @Benchmark
+  public float scoreStep() {
+    Batch b = batches[next++ & 63];
+    model.score(b, scores);
+    return scores[0];
+  }
+}
