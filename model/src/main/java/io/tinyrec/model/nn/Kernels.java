@@ -116,6 +116,34 @@ public final class Kernels {
     }
   }
 
+  /** w[i] -= lr * g[i] for i < n. */
+  public static void sgdInPlace(int n, float[] w, float[] g, float lr) {
+    if (VECTOR) {
+      VectorKernels.sgdInPlace(n, w, g, lr);
+      return;
+    }
+    for (int i = 0; i < n; i++) {
+      w[i] -= lr * g[i];
+    }
+  }
+
+  /**
+   * Adagrad as PyTorch defines it, element-wise: s[i] += g[i]^2; w[i] -= lr * g[i] / (sqrt(s[i]) + eps).
+   * Square root and division are correctly rounded in both implementations, so they agree bit for bit.
+   */
+  public static void adagradInPlace(int n, float[] w, float[] g, float[] s, float lr, float eps) {
+    if (VECTOR) {
+      VectorKernels.adagradInPlace(n, w, g, s, lr, eps);
+      return;
+    }
+    for (int i = 0; i < n; i++) {
+      float gi = g[i];
+      float si = s[i] + gi * gi;
+      s[i] = si;
+      w[i] -= lr * gi / ((float) Math.sqrt(si) + eps);
+    }
+  }
+
   /** out[j] = sum over rows i < m of x[i*ld + j], for j < n, summed in row order. */
   public static void columnSums(int m, int n, float[] x, int ld, float[] out) {
     if (VECTOR) {

@@ -34,11 +34,7 @@ public sealed interface Optimizer permits Optimizer.Sgd, Optimizer.Adagrad {
 
     @Override
     public void stepInPlace(Param p, float lr) {
-      float[] w = p.value;
-      float[] g = p.grad;
-      for (int i = 0; i < w.length; i++) {
-        w[i] -= lr * g[i];
-      }
+      Kernels.sgdInPlace(p.value.length, p.value, p.grad, lr);
     }
 
     @Override
@@ -65,15 +61,7 @@ public sealed interface Optimizer permits Optimizer.Sgd, Optimizer.Adagrad {
       if (p.state.length == 0) {
         p.state = new float[p.value.length];
       }
-      float[] w = p.value;
-      float[] g = p.grad;
-      float[] s = p.state;
-      for (int i = 0; i < w.length; i++) {
-        float gi = g[i];
-        float si = s[i] + gi * gi;
-        s[i] = si;
-        w[i] -= lr * gi / ((float) Math.sqrt(si) + eps);
-      }
+      Kernels.adagradInPlace(p.value.length, p.value, p.grad, p.state, lr, eps);
     }
 
     @Override

@@ -500,4 +500,33 @@ final class VectorKernels {
       Kernels.scalarTranspose(rows - r16, cols, src, srcOff + r16 * lds, lds, dst, dstOff + r16, ldd);
     }
   }
+
+  static void sgdInPlace(int n, float[] w, float[] g, float lr) {
+    int n16 = n & ~15;
+    for (int i = 0; i < n16; i += 16) {
+      FloatVector wv = FloatVector.fromArray(S, w, i);
+      wv.sub(FloatVector.fromArray(S, g, i).mul(lr)).intoArray(w, i);
+    }
+    for (int i = n16; i < n; i++) {
+      w[i] -= lr * g[i];
+    }
+  }
+
+  static void adagradInPlace(int n, float[] w, float[] g, float[] s, float lr, float eps) {
+    int n16 = n & ~15;
+    for (int i = 0; i < n16; i += 16) {
+      FloatVector gv = FloatVector.fromArray(S, g, i);
+      // Written as mul then add (not fma) so the vector and scalar paths round identically.
+      FloatVector sv = FloatVector.fromArray(S, s, i).add(gv.mul(gv));
+      sv.intoArray(s, i);
+      FloatVector step = gv.mul(lr).div(sv.sqrt().add(eps));
+      FloatVector.fromArray(S, w, i).sub(step).intoArray(w, i);
+    }
+    for (int i = n16; i < n; i++) {
+      float gi = g[i];
+      float si = s[i] + gi * gi;
+      s[i] = si;
+      w[i] -= lr * gi / ((float) Math.sqrt(si) + eps);
+    }
+  }
 }

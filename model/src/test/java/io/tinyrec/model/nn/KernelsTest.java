@@ -92,4 +92,31 @@ class KernelsTest {
       assertEquals(s, sums[j], 1e-6f);
     }
   }
+
+  @Test
+  void optimizerKernelsShouldMatchTheScalarDefinitionBitForBit() {
+    SplittableRandom r = new SplittableRandom(4);
+    int n = 1000 + 7;
+    float[] w = random(r, n);
+    float[] g = random(r, n);
+    float[] s = new float[n];
+    for (int i = 0; i < n; i++) {
+      s[i] = Math.abs(random(r, 1)[0]);
+    }
+    float[] w2 = w.clone();
+    float[] s2 = s.clone();
+    Kernels.adagradInPlace(n, w, g, s, 0.01f, 1e-10f);
+    for (int i = 0; i < n; i++) {
+      float si = s2[i] + g[i] * g[i];
+      s2[i] = si;
+      w2[i] -= 0.01f * g[i] / ((float) Math.sqrt(si) + 1e-10f);
+    }
+    assertArrayEquals(s2, s);
+    assertArrayEquals(w2, w);
+    Kernels.sgdInPlace(n, w, g, 0.1f);
+    for (int i = 0; i < n; i++) {
+      w2[i] -= 0.1f * g[i];
+    }
+    assertArrayEquals(w2, w);
+  }
 }
