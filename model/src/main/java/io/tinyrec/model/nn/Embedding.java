@@ -29,9 +29,9 @@ public abstract sealed class Embedding permits RobeEmbedding, HashEmbedding {
   private int[] addr = new int[0];
   private int lastBatch;
 
-  private final int[] blockGen;
-  private final int[] blockSlot;
-  private int gen = 1;
+  /** Per block: (generation << 32) | slot; one array so a lookup touches one cache line. */
+  private final long[] blockTag;
+  private long gen = 1;
   private int[] touched = new int[1024];
   private float[] slotGrad;
   private int touchedCount;
@@ -46,8 +46,7 @@ public abstract sealed class Embedding permits RobeEmbedding, HashEmbedding {
     this.weights = new float[(int) size];
     this.blockSize = blockSize;
     this.numBlocks = (int) ((size + blockSize - 1) / blockSize);
-    this.blockGen = new int[numBlocks];
-    this.blockSlot = new int[numBlocks];
+    this.blockTag = new long[numBlocks];
     this.slotGrad = new float[touched.length * blockSize];
   }
 
@@ -133,8 +132,9 @@ public abstract sealed class Embedding permits RobeEmbedding, HashEmbedding {
   }
 
   private int slotOf(int blk) {
-    if (blockGen[blk] == gen) {
-      return blockSlot[blk];
+    long tag = blockTag[blk];
+    if (tag >>> 32 == gen) {
+      return (int) tag;
     }
     if (touchedCount == touched.length) {
       touched = Arrays.copyOf(touched, touched.length * 2);
@@ -142,8 +142,7 @@ public abstract sealed class Embedding permits RobeEmbedding, HashEmbedding {
     }
     int s = touchedCount++;
     touched[s] = blk;
-    blockGen[blk] = gen;
-    blockSlot[blk] = s;
+    blockTag[blk] = gen << 32 | s;
     for (int i = s * blockSize, e = i + blockSize; i < e; i++) {
       slotGrad[i] = 0f;
     }
@@ -153,7 +152,8 @@ public abstract sealed class Embedding permits RobeEmbedding, HashEmbedding {
   /** The gradient accumulated for array element i since the last update (0 if untouched). */
   public float gradientAt(int i) {
     int blk = i / blockSize;
-    return blockGen[blk] == gen ? slotGrad[blockSlot[blk] * blockSize + i % blockSize] : 0f;
+    long tag = blockTag[blk];
+    return tag >>> 32 == gen ? slotGrad[(int) tag * blockSize + i % blockSize] : 0f;
   }
 
   /** Number of blocks the current batch's gradients touch. */
@@ -193,8 +193,8 @@ public abstract sealed class Embedding permits RobeEmbedding, HashEmbedding {
   public void discardGradients() {
     touchedCount = 0;
     gen++;
-    if (gen == Integer.MAX_VALUE) {
-      Arrays.fill(blockGen, 0);
+    if (gen == 1L << 31) {
+      Arrays.fill(blockTag, 0L);
       gen = 1;
     }
   }
