@@ -24,6 +24,15 @@ final class VectorKernels {
 
   static void gemm(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] b, int bOff, int ldb,
       float[] c, int cOff, int ldc, boolean accumulate) {
+    if (n == 1 && acs == 1 && ldb == 1 && k >= 16) {
+      rowDots(m, k, a, aOff, ars, b, bOff, c, cOff, ldc, accumulate);
+      return;
+    }
+    if (n == 1 && ars == 1 && ldc == 1 && m >= 16) {
+      // A single output column whose A column is contiguous: C^T = b^T A^T, vectorised over rows.
+      gemm(1, m, k, b, bOff, 0, ldb, a, aOff, acs, c, cOff, m, accumulate);
+      return;
+    }
     int n16 = n & ~15;
     // Column panels: as many 48-wide as fit, except that a leftover of 16 turns the last 48 into
     // two 32-wide panels (a 16-wide tile does a third of the work per load of a 48-wide one).
@@ -533,6 +542,24 @@ final class VectorKernels {
       float si = s[i] + gi * gi;
       s[i] = si;
       w[i] -= lr * gi / ((float) Math.sqrt(si) + eps);
+    }
+  }
+
+  /** c[i*ldc] (+)= dot(a[i*ars ..], b[..]) over k, for a single output column (the logit layer). */
+  private static void rowDots(int m, int k, float[] a, int aOff, int ars, float[] b, int bOff, float[] c, int cOff,
+      int ldc, boolean accumulate) {
+    int k16 = k & ~15;
+    for (int i = 0; i < m; i++) {
+      int ai = aOff + i * ars;
+      FloatVector acc = FloatVector.zero(S);
+      for (int p = 0; p < k16; p += 16) {
+        acc = FloatVector.fromArray(S, a, ai + p).fma(FloatVector.fromArray(S, b, bOff + p), acc);
+      }
+      float s = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+      for (int p = k16; p < k; p++) {
+        s = Math.fma(a[ai + p], b[bOff + p], s);
+      }
+      c[cOff + i * ldc] = accumulate ? c[cOff + i * ldc] + s : s;
     }
   }
 }

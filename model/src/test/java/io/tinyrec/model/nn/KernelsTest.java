@@ -20,7 +20,7 @@ class KernelsTest {
   void gemmShouldMatchScalarLoopsForNormalAndTransposedOperands() {
     SplittableRandom r = new SplittableRandom(1);
     int[][] shapes = {{128, 512, 13}, {13, 512, 128}, {128, 368, 256}, {9, 49, 300}, {1, 1, 1}, {17, 15, 3},
-        {8, 48, 0}, {3, 97, 5}, {17, 256, 7}, {9, 16, 4}, {8, 64, 3}};
+        {8, 48, 0}, {3, 97, 5}, {17, 256, 7}, {9, 16, 4}, {8, 64, 3}, {128, 1, 256}, {256, 1, 128}, {40, 1, 37}};
     for (int[] s : shapes) {
       int m = s[0];
       int n = s[1];
