@@ -29,11 +29,11 @@ public abstract sealed class Embedding permits RobeEmbedding, HashEmbedding {
   private int[] addr = new int[0];
   private int lastBatch;
 
-  /** Per block: (generation << 32) | slot; one array so a lookup touches one cache line. */
-  private final long[] blockTag;
-  private long gen = 1;
+  /** Gradient of the current batch, same layout as the weights; non-zero only in touched blocks. */
+  private float[] grad = new float[0];
+  /** One bit per block: set while the block is in the touched list. */
+  private final long[] touchedBits;
   private int[] touched = new int[1024];
-  private float[] slotGrad;
   private int touchedCount;
 
   protected Embedding(int dim, int chunkLen, long size, int blockSize) {
@@ -46,8 +46,7 @@ public abstract sealed class Embedding permits RobeEmbedding, HashEmbedding {
     this.weights = new float[(int) size];
     this.blockSize = blockSize;
     this.numBlocks = (int) ((size + blockSize - 1) / blockSize);
-    this.blockTag = new long[numBlocks];
-    this.slotGrad = new float[touched.length * blockSize];
+    this.touchedBits = new long[(numBlocks + 63) / 64];
   }
 
   /** Builds the embedding a config asks for, with its initial weights drawn from rng. */
@@ -112,48 +111,32 @@ public abstract sealed class Embedding permits RobeEmbedding, HashEmbedding {
     lastBatch = batch;
   }
 
-  /** Adds dEmb (same layout as lookup's output) into the per-block gradients of the last lookup. */
+  /** Adds dEmb (same layout as lookup's output) into the gradients of the blocks the last lookup read. */
   public void accumulateGradients(float[] dEmb) {
+    if (grad.length == 0) {
+      grad = new float[weights.length];
+    }
     int n = lastBatch * ModelConfig.NUM_SPARSE * chunks;
     for (int a = 0; a < n; a++) {
       int off = addr[a];
-      int src = a * chunkLen;
-      int end = off + chunkLen;
-      while (off < end) {
-        int blk = off / blockSize;
-        int blkEnd = Math.min(end, (blk + 1) * blockSize);
-        int slotBase = slotOf(blk) * blockSize - blk * blockSize;
-        for (int i = off; i < blkEnd; i++) {
-          slotGrad[slotBase + i] += dEmb[src++];
+      Kernels.addInPlace(chunkLen, dEmb, a * chunkLen, grad, off);
+      int last = (off + chunkLen - 1) / blockSize;
+      for (int blk = off / blockSize; blk <= last; blk++) {
+        long bit = 1L << blk;
+        if ((touchedBits[blk >>> 6] & bit) == 0) {
+          touchedBits[blk >>> 6] |= bit;
+          if (touchedCount == touched.length) {
+            touched = Arrays.copyOf(touched, touched.length * 2);
+          }
+          touched[touchedCount++] = blk;
         }
-        off = blkEnd;
       }
     }
   }
 
-  private int slotOf(int blk) {
-    long tag = blockTag[blk];
-    if (tag >>> 32 == gen) {
-      return (int) tag;
-    }
-    if (touchedCount == touched.length) {
-      touched = Arrays.copyOf(touched, touched.length * 2);
-      slotGrad = Arrays.copyOf(slotGrad, touched.length * blockSize);
-    }
-    int s = touchedCount++;
-    touched[s] = blk;
-    blockTag[blk] = gen << 32 | s;
-    for (int i = s * blockSize, e = i + blockSize; i < e; i++) {
-      slotGrad[i] = 0f;
-    }
-    return s;
-  }
-
   /** The gradient accumulated for array element i since the last update (0 if untouched). */
   public float gradientAt(int i) {
-    int blk = i / blockSize;
-    long tag = blockTag[blk];
-    return tag >>> 32 == gen ? slotGrad[(int) tag * blockSize + i % blockSize] : 0f;
+    return grad.length == 0 ? 0f : grad[i];
   }
 
   /** Number of blocks the current batch's gradients touch. */
@@ -169,8 +152,12 @@ public abstract sealed class Embedding permits RobeEmbedding, HashEmbedding {
   /** Whether every accumulated gradient is finite. */
   public boolean gradientsFinite() {
     float s = 0f;
-    for (int i = 0, n = touchedCount * blockSize; i < n; i++) {
-      s += slotGrad[i] * 0f;
+    for (int t = 0; t < touchedCount; t++) {
+      int start = touched[t] * blockSize;
+      int end = Math.min(weights.length, start + blockSize);
+      for (int i = start; i < end; i++) {
+        s += grad[i] * 0f;
+      }
     }
     return s == 0f;
   }
@@ -180,22 +167,23 @@ public abstract sealed class Embedding permits RobeEmbedding, HashEmbedding {
     if (opt.hasState() && blockState.length == 0) {
       blockState = new float[numBlocks];
     }
-    for (int s = 0; s < touchedCount; s++) {
-      int blk = touched[s];
+    for (int t = 0; t < touchedCount; t++) {
+      int blk = touched[t];
       int start = blk * blockSize;
       int len = Math.min(blockSize, weights.length - start);
-      opt.blockStepInPlace(weights, start, slotGrad, s * blockSize, len, blockState, blk, lr);
+      opt.blockStepInPlace(weights, start, grad, start, len, blockState, blk, lr);
     }
     discardGradients();
   }
 
   /** Drops the accumulated gradients without applying them (a skipped update). */
   public void discardGradients() {
-    touchedCount = 0;
-    gen++;
-    if (gen == 1L << 31) {
-      Arrays.fill(blockTag, 0L);
-      gen = 1;
+    for (int t = 0; t < touchedCount; t++) {
+      int blk = touched[t];
+      int start = blk * blockSize;
+      Arrays.fill(grad, start, Math.min(weights.length, start + blockSize), 0f);
+      touchedBits[blk >>> 6] = 0L;
     }
+    touchedCount = 0;
   }
 }

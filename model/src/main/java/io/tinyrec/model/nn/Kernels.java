@@ -116,6 +116,17 @@ public final class Kernels {
     }
   }
 
+  /** dst[dstOff + i] += src[srcOff + i] for i < n. */
+  public static void addInPlace(int n, float[] src, int srcOff, float[] dst, int dstOff) {
+    if (VECTOR && n == 16) {
+      VectorKernels.add16InPlace(src, srcOff, dst, dstOff);
+      return;
+    }
+    for (int i = 0; i < n; i++) {
+      dst[dstOff + i] += src[srcOff + i];
+    }
+  }
+
   /** w[i] -= lr * g[i] for i < n. */
   public static void sgdInPlace(int n, float[] w, float[] g, float lr) {
     if (VECTOR) {

@@ -562,4 +562,8 @@ final class VectorKernels {
       c[cOff + i * ldc] = accumulate ? c[cOff + i * ldc] + s : s;
     }
   }
+
+  static void add16InPlace(float[] src, int srcOff, float[] dst, int dstOff) {
+    FloatVector.fromArray(S, dst, dstOff).add(FloatVector.fromArray(S, src, srcOff)).intoArray(dst, dstOff);
+  }
 }
