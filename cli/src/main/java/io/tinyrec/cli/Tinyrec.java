@@ -12,6 +12,9 @@ import picocli.CommandLine.Command;
     subcommands = {
         GenerateCommand.class,
         LearnCommand.class,
+        KafkaCommand.class,
+        TopicsCommand.class,
+        ReplayCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class Tinyrec implements Runnable {

@@ -1,0 +1,687 @@
+package io.tinyrec.replay;
+
+import io.tinyrec.model.data.CriteoRow;
+import io.tinyrec.model.data.MalformedRowException;
+import io.tinyrec.model.synthetic.SyntheticCriteo;
+import io.tinyrec.schemas.ClickEventEncoder;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Replays Criteo rows (TSV files, plain or gzip, as successive days; or the synthetic stream) into a
+ * Kafka topic as single-object encoded {@link io.tinyrec.schemas.ClickEvent}s, keyed by their
+ * deterministic event id, with event times laid out by {@link EventClock}.
+ *
+ * <p>Two threads do the work: a reader un-gzips and splits lines (or generates synthetic rows) in
+ * chunks, and the caller's thread parses, encodes and sends them, so reading overlaps producing.
+ * The producer is idempotent with acks=all; the replay stops at the first record Kafka does not take.
+ * A malformed line is counted, reported on stderr with its file and line, written to the rejects file,
+ * and skipped. After {@link #requestStop()} (Ctrl-C) or a failure the producer is flushed and the
+ * summary says where to resume so that ids and times come out identical.
+ *
+ * <p>One replayer runs once: call {@link #run()} from one thread; {@link #requestStop()} and the
+ * counters may be used from any thread.
+ */
+public final class Replayer {
+  private static final int CHUNK = 1024;
+  private static final int MAX_REPORTED_REJECTS = 10;
+  private static final int FILE_SHIFT = 43;
+
+  private final ReplayConfig cfg;
+  private final PrintStream out;
+  private final PrintStream err;
+  private final EventClock clock;
+  private final CountDownLatch done = new CountDownLatch(1);
+  private final LongAdder acked = new LongAdder();
+  private final AtomicLong failed = new AtomicLong();
+  private final AtomicLong firstFailedPosition = new AtomicLong(Long.MAX_VALUE);
+  private final AtomicReference<String> firstError = new AtomicReference<>();
+  private volatile boolean stopRequested;
+  private volatile long rowsRead;
+  private volatile long produced;
+  private volatile long rejected;
+  private volatile long expectedRows = -1;
+  private volatile int currentFile;
+  /** Set while the reader counts a file's lines; the time the sender then waits is not replay time. */
+  private volatile boolean counting;
+  private long countingWaitNanos;
+
+  public Replayer(ReplayConfig cfg, PrintStream out, PrintStream err) {
+    this.cfg = cfg;
+    this.out = out;
+    this.err = err;
+    this.clock = new EventClock(cfg.startTime(), cfg.daySeconds());
+  }
+
+  /** Asks a running replay to stop after the current row, flush and report where to resume. */
+  public void requestStop() {
+    stopRequested = true;
+  }
+
+  /** Waits until {@link #run()} has returned (or never started); true if it did within the timeout. */
+  public boolean awaitDone(Duration timeout) throws InterruptedException {
+    return done.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  public long acknowledged() {
+    return acked.sum();
+  }
+
+  /** The producer settings replay uses: its defaults, then --producer-config, then bootstrap servers. */
+  public static Map<String, Object> producerProperties(ReplayConfig cfg) {
+    Map<String, Object> p = new HashMap<>();
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, "tinyrec-replay");
+    // Large batches, compressed: a ~250-byte event costs little more than its bytes on the wire.
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(512 * 1024));
+    p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(128L << 20));
+    p.putAll(cfg.producerConfig());
+    if (cfg.bootstrapServers() != null && !cfg.bootstrapServers().isBlank()) {
+      p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
+    }
+    // lz4 makes events ~1.8x smaller on the wire and on disk; a broker on this machine gains nothing
+    // from that and would only spend CPU on both ends.
+    p.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG,
+        allLoopback(String.valueOf(p.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG))) ? "none" : "lz4");
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    return p;
+  }
+
+  /** True when every bootstrap server is this machine (localhost or a loopback address). */
+  static boolean allLoopback(String bootstrapServers) {
+    for (String server : bootstrapServers.split(",")) {
+      String s = server.trim();
+      int colon = s.lastIndexOf(':');
+      String host = colon > 0 ? s.substring(0, colon) : s;
+      host = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+      if (!(host.equalsIgnoreCase("localhost") || host.startsWith("127.") || host.equals("::1"))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Admin settings: the producer's connection and security settings, without producer-only keys. */
+  static Map<String, Object> adminProperties(ReplayConfig cfg) {
+    Map<String, Object> p = new HashMap<>(producerProperties(cfg));
+    p.keySet().removeIf(k -> !org.apache.kafka.clients.admin.AdminClientConfig.configNames().contains(k));
+    p.put("client.id", "tinyrec-replay-admin");
+    return p;
+  }
+
+  /** Runs the replay to the end of its input, a stop request or the first failure. */
+  public ReplaySummary run() {
+    try {
+      return doRun();
+    } finally {
+      done.countDown();
+    }
+  }
+
+  private ReplaySummary doRun() {
+    ensureTopic();
+    BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(16);
+    Thread reader = new Thread(() -> readInput(queue), "tinyrec-replay-reader");
+    reader.setDaemon(true);
+    ScheduledExecutorService progress = cfg.progress() ? startProgress() : null;
+    long start = System.nanoTime();
+    long valueBytes = 0;
+    long keyBytes = 0;
+    long lastFile = 0;
+    long lastLine = cfg.fromLine() - 1;
+    // Day of each input's first line, learnt as its rows arrive; a resumed run needs it.
+    int[] startDays = new int[Math.max(1, cfg.inputs().size())];
+    startDays[0] = cfg.startDay();
+    boolean inputEnded = false;
+    String readError = null;
+    BufferedWriter rejects = openRejects();
+    ClickEventEncoder encoder = new ClickEventEncoder();
+    byte[][] prefixes = Arrays.stream(sourceNames()).map(EventClock::idPrefix).toArray(byte[][]::new);
+    byte[] id = new byte[Arrays.stream(prefixes).mapToInt(p -> p.length).max().orElse(0) + 20];
+    Pacer pacer = new Pacer();
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProperties(cfg))) {
+      reader.start();
+      outer:
+      while (true) {
+        Chunk c = take(queue);
+        if (c == null) {
+          break; // stop requested while waiting
+        }
+        if (c.error != null) {
+          readError = c.error;
+          break;
+        }
+        if (c.end) {
+          inputEnded = true;
+          break;
+        }
+        startDays[c.file] = c.fileStartDay;
+        for (int j = 0; j < c.size; j++) {
+          if (stopRequested || failed.get() > 0) {
+            break outer;
+          }
+          long line = c.lines[j];
+          rowsRead++;
+          CriteoRow row = c.rows[j];
+          if (row == null) {
+            reject(rejects, c.errors[j], c.raw[j]);
+            lastFile = c.file;
+            lastLine = line;
+            continue;
+          }
+          int day = EventClock.day(c.fileStartDay, line, c.rowsPerDay);
+          long time = clock.eventTime(c.fileStartDay, line, c.rowsPerDay);
+          int idLen = EventClock.eventIdUtf8(prefixes[c.file], line, id);
+          byte[] value = encoder.encode(id, idLen, id, idLen, time, row.label(), row.dense(), row.denseMissing(),
+              row.cats(), row.catMissing(), day, line);
+          if (cfg.pace() != ReplayConfig.Pace.MAX) {
+            pacer.await(time);
+          }
+          byte[] key = Arrays.copyOf(id, idLen);
+          try {
+            producer.send(new ProducerRecord<>(cfg.topic(), null, key, value),
+                new Ack(((long) c.file << FILE_SHIFT) | line));
+          } catch (KafkaException e) {
+            fail(((long) c.file << FILE_SHIFT) | line, e);
+            produced++;
+            break outer;
+          }
+          produced++;
+          valueBytes += value.length;
+          keyBytes += key.length;
+          lastFile = c.file;
+          lastLine = line;
+        }
+      }
+      if (!inputEnded) {
+        reader.interrupt();
+      }
+      stopProgress(progress);
+      if (stopRequested) {
+        err.println("replay: stopping, waiting for Kafka to acknowledge " + (produced - acked.sum() - failed.get())
+            + " records in flight ...");
+      }
+      producer.flush();
+    } finally {
+      stopProgress(progress);
+      closeRejects(rejects);
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    if (readError != null) {
+      firstError.compareAndSet(null, readError);
+    }
+    ReplaySummary.Resume resume = null;
+    if (!inputEnded || failed.get() > 0) {
+      long failedAt = firstFailedPosition.get();
+      if (failedAt != Long.MAX_VALUE) {
+        int f = (int) (failedAt >>> FILE_SHIFT);
+        resume = resumeAt(f, failedAt & ((1L << FILE_SHIFT) - 1), startDays[f]);
+      } else {
+        resume = resumeAt((int) lastFile, lastLine + 1, startDays[(int) lastFile]);
+      }
+    }
+    return new ReplaySummary(rowsRead, produced, acked.sum(), rejected, failed.get(), valueBytes, keyBytes, seconds,
+        countingWaitNanos / 1e9, !inputEnded, firstError.get(), resume);
+  }
+
+  private ReplaySummary.Resume resumeAt(int file, long line, int fileStartDay) {
+    if (cfg.isSynthetic()) {
+      return new ReplaySummary.Resume(List.of(), line, cfg.startDay());
+    }
+    return new ReplaySummary.Resume(cfg.inputs().subList(file, cfg.inputs().size()), line, fileStartDay);
+  }
+
+  /** Creates the topic when it is missing (with --partitions); reports what it found. */
+  private void ensureTopic() {
+    try (Admin admin = Admin.create(adminProperties(cfg))) {
+      Optional<TopicDescription> d;
+      try {
+        d = Topics.describe(admin, cfg.topic());
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+        throw new IllegalStateException("cannot reach Kafka at " + producerProperties(cfg).get("bootstrap.servers")
+            + " to look up topic " + cfg.topic() + ": " + cause, cause);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      }
+      if (d.isEmpty()) {
+        err.println("replay: " + Topics.ensure(admin, new Topics.Spec(cfg.topic(), cfg.partitions(), Map.of())));
+      } else {
+        int n = d.get().partitions().size();
+        err.println("replay: topic " + cfg.topic() + " exists (" + n + " partition" + (n == 1 ? "" : "s") + ")");
+      }
+    }
+  }
+
+  // ---- reader thread ----
+
+  /** A batch of consecutive rows of one input file, parsed by the reader thread. */
+  private static final class Chunk {
+    final int file;
+    final int fileStartDay;
+    final long rowsPerDay;
+    final long[] lines = new long[CHUNK];
+    /** The parsed row, or null where the line was malformed. */
+    final CriteoRow[] rows = new CriteoRow[CHUNK];
+    /** Where rows[j] is null: why, and the line as read. */
+    MalformedRowException[] errors;
+    String[] raw;
+    int size;
+    boolean end;
+    String error;
+
+    Chunk(int file, int fileStartDay, long rowsPerDay) {
+      this.file = file;
+      this.fileStartDay = fileStartDay;
+      this.rowsPerDay = rowsPerDay;
+    }
+
+    void add(long line, CriteoRow row) {
+      lines[size] = line;
+      rows[size++] = row;
+    }
+
+    void addReject(long line, MalformedRowException e, String text) {
+      if (errors == null) {
+        errors = new MalformedRowException[CHUNK];
+        raw = new String[CHUNK];
+      }
+      errors[size] = e;
+      raw[size] = text;
+      add(line, null);
+    }
+
+    static Chunk marker(boolean end, String error) {
+      Chunk c = new Chunk(0, 0, 1);
+      c.end = end;
+      c.error = error;
+      return c;
+    }
+  }
+
+  private void readInput(BlockingQueue<Chunk> queue) {
+    try {
+      if (cfg.isSynthetic()) {
+        readSynthetic(queue);
+      } else {
+        readFiles(queue);
+      }
+      put(queue, Chunk.marker(true, null));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (IOException | RuntimeException e) {
+      try {
+        put(queue, Chunk.marker(false, "reading input failed: " + e.getMessage()));
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private void readSynthetic(BlockingQueue<Chunk> queue) throws InterruptedException {
+    SyntheticCriteo stream = new SyntheticCriteo(cfg.seed(), cfg.driftAt());
+    long n = cfg.synthetic();
+    long rpd = cfg.rowsPerDay() > 0 ? cfg.rowsPerDay() : Math.max(1, n);
+    expectedRows = n - (cfg.fromLine() - 1);
+    Chunk c = new Chunk(0, cfg.startDay(), rpd);
+    for (long i = cfg.fromLine() - 1; i < n; i++) {
+      c.add(i + 1, stream.sample(i).row());
+      if (c.size == CHUNK) {
+        put(queue, c);
+        c = new Chunk(0, cfg.startDay(), rpd);
+      }
+    }
+    if (c.size > 0) {
+      put(queue, c);
+    }
+  }
+
+  private void readFiles(BlockingQueue<Chunk> queue) throws IOException, InterruptedException {
+    int day = cfg.startDay();
+    for (int f = 0; f < cfg.inputs().size(); f++) {
+      Path file = cfg.inputs().get(f);
+      currentFile = f;
+      long fromLine = f == 0 ? cfg.fromLine() : 1;
+      long rpd = cfg.rowsPerDay();
+      if (rpd == 0) {
+        counting = true;
+        long lines;
+        try {
+          lines = InputFiles.countLines(file);
+        } finally {
+          counting = false;
+        }
+        rpd = Math.max(1, lines);
+        expectedRows = Math.max(0, lines - (fromLine - 1));
+      } else {
+        expectedRows = -1;
+      }
+      String source = file.toString();
+      int fileIndex = f;
+      int fileDay = day;
+      long rowsPerDay = rpd;
+      Chunk[] c = {new Chunk(f, day, rpd)};
+      AsciiLine text = new AsciiLine();
+      long lines;
+      try (InputStream in = InputFiles.open(file)) {
+        lines = InputFiles.forEachLine(in, (buf, off, len, lineNo) -> {
+          if (lineNo < fromLine || len == 0 || (len == 1 && buf[off] == '\r')) {
+            return; // before the resume point, or blank (CriteoReader skips blank lines too)
+          }
+          try {
+            c[0].add(lineNo, FastCriteoParser.parse(buf, off, len, source, lineNo, text));
+          } catch (MalformedRowException e) {
+            int n = len > 0 && buf[off + len - 1] == '\r' ? len - 1 : len;
+            c[0].addReject(lineNo, e, new String(buf, off, n, StandardCharsets.UTF_8));
+          }
+          if (c[0].size == CHUNK) {
+            put(queue, c[0]);
+            c[0] = new Chunk(fileIndex, fileDay, rowsPerDay);
+          }
+        });
+      } catch (IOException e) {
+        throw new IOException(file + ": " + e.getMessage(), e);
+      }
+      if (c[0].size > 0) {
+        put(queue, c[0]);
+      }
+      day += EventClock.daysSpanned(lines, rpd);
+    }
+  }
+
+  private void put(BlockingQueue<Chunk> queue, Chunk c) throws InterruptedException {
+    while (!queue.offer(c, 100, TimeUnit.MILLISECONDS)) {
+      if (stopRequested || Thread.currentThread().isInterrupted()) {
+        throw new InterruptedException("replay stopped");
+      }
+    }
+  }
+
+  private Chunk take(BlockingQueue<Chunk> queue) {
+    try {
+      while (true) {
+        long t = System.nanoTime();
+        Chunk c = queue.poll(100, TimeUnit.MILLISECONDS);
+        if (counting) {
+          countingWaitNanos += System.nanoTime() - t;
+        }
+        if (c != null) {
+          return c;
+        }
+        if (stopRequested || failed.get() > 0) {
+          return null;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      stopRequested = true;
+      return null;
+    }
+  }
+
+  private String[] sourceNames() {
+    if (cfg.isSynthetic()) {
+      return new String[] {EventClock.syntheticSourceName(cfg.seed())};
+    }
+    return cfg.inputs().stream().map(EventClock::sourceName).toArray(String[]::new);
+  }
+
+  // ---- acknowledgements and failures ----
+
+  /** Counts one record's acknowledgement; remembers the position of a failure. */
+  private final class Ack implements Callback {
+    private final long position;
+
+    Ack(long position) {
+      this.position = position;
+    }
+
+    @Override
+    public void onCompletion(RecordMetadata metadata, Exception exception) {
+      if (exception == null) {
+        acked.increment();
+      } else {
+        fail(position, exception);
+      }
+    }
+  }
+
+  private void fail(long position, Exception e) {
+    failed.incrementAndGet();
+    firstFailedPosition.accumulateAndGet(position, Math::min);
+    firstError.compareAndSet(null, e.getClass().getSimpleName() + ": " + e.getMessage());
+  }
+
+  // ---- rejects ----
+
+  private BufferedWriter openRejects() {
+    if (cfg.rejects() == null) {
+      return null;
+    }
+    try {
+      Path p = cfg.rejects().toAbsolutePath();
+      if (p.getParent() != null) {
+        Files.createDirectories(p.getParent());
+      }
+      return Files.newBufferedWriter(p, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot write --rejects " + cfg.rejects() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void reject(BufferedWriter rejects, MalformedRowException e, String raw) {
+    rejected++;
+    if (rejected <= MAX_REPORTED_REJECTS) {
+      err.println(cr() + "replay: rejected " + e.getMessage());
+    } else if (rejected == MAX_REPORTED_REJECTS + 1) {
+      err.println(cr() + "replay: more rejected lines follow; only the count is shown"
+          + (rejects != null ? ", each is in " + cfg.rejects() : " (use --rejects FILE to keep them)"));
+    }
+    if (rejects != null) {
+      try {
+        // source:line, reason, then the raw line: `cut -f3-` gives back the rejected lines as they were.
+        rejects.write(e.source() + ":" + e.line() + "\t" + (e.field() == null ? "" : e.field() + ": ")
+            + e.reason().replace('\t', ' ') + "\t" + raw + "\n");
+      } catch (IOException io) {
+        throw new UncheckedIOException("cannot write --rejects " + cfg.rejects(), io);
+      }
+    }
+  }
+
+  private void closeRejects(BufferedWriter rejects) {
+    if (rejects != null) {
+      try {
+        rejects.close();
+      } catch (IOException e) {
+        err.println("replay: could not finish writing --rejects " + cfg.rejects() + ": " + e.getMessage());
+      }
+    }
+  }
+
+  // ---- pacing and progress ----
+
+  /** Returns to the line start first when a progress line may be showing. */
+  private String cr() {
+    return cfg.progress() ? "\r" : "";
+  }
+
+  /** Holds each row back until its send time under --rate or --speedup. */
+  private final class Pacer {
+    private long startNanos = Long.MIN_VALUE;
+    private long firstEventTime;
+    private long count;
+
+    void await(long eventTime) {
+      long now = System.nanoTime();
+      if (startNanos == Long.MIN_VALUE) {
+        startNanos = now;
+        firstEventTime = eventTime;
+      }
+      long due = cfg.pace() == ReplayConfig.Pace.RATE
+          ? startNanos + (long) (count * 1e9 / cfg.rate())
+          : startNanos + (long) ((eventTime - firstEventTime) * 1e6 / cfg.speedup());
+      count++;
+      while (now < due && !stopRequested) {
+        LockSupport.parkNanos(Math.min(due - now, 100_000_000L));
+        now = System.nanoTime();
+      }
+    }
+  }
+
+  private void stopProgress(ScheduledExecutorService progress) {
+    if (progress != null && !progress.isShutdown()) {
+      progress.shutdownNow();
+      try {
+        progress.awaitTermination(1, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      err.print("\r" + " ".repeat(100) + "\r");
+      err.flush();
+    }
+  }
+
+  private ScheduledExecutorService startProgress() {
+    ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "tinyrec-replay-progress");
+      t.setDaemon(true);
+      return t;
+    });
+    long start = System.nanoTime();
+    long[] last = {0, start};
+    double[] rate = {0};
+    s.scheduleAtFixedRate(() -> {
+      long now = System.nanoTime();
+      long rows = rowsRead;
+      double inst = (rows - last[0]) / ((now - last[1]) / 1e9);
+      rate[0] = rate[0] == 0 ? inst : 0.7 * rate[0] + 0.3 * inst;
+      last[0] = rows;
+      last[1] = now;
+      err.print("\r" + progressLine(rows, rate[0], (now - start) / 1e9));
+      err.flush();
+    }, 500, 500, TimeUnit.MILLISECONDS);
+    return s;
+  }
+
+  private String progressLine(long rows, double rate, double seconds) {
+    if (counting) {
+      String s = "replay: counting the lines of " + EventClock.sourceName(cfg.inputs().get(currentFile))
+          + " to lay out event times (--rows-per-day skips this) ...";
+      return s.length() < 100 ? s + " ".repeat(100 - s.length()) : s;
+    }
+    StringBuilder sb = new StringBuilder("replay: ");
+    long expected = expectedRows;
+    if (!cfg.isSynthetic() && cfg.inputs().size() > 1) {
+      sb.append(String.format(Locale.ROOT, "file %d/%d ", currentFile + 1, cfg.inputs().size()));
+    }
+    if (expected > 0 && cfg.inputs().size() <= 1) {
+      int width = 24;
+      double frac = Math.min(1, (double) rows / expected);
+      int filled = (int) (frac * width);
+      sb.append('[').append("#".repeat(filled)).append(" ".repeat(width - filled)).append("] ");
+      sb.append(String.format(Locale.ROOT, "%3.0f%% ", frac * 100));
+    }
+    sb.append(String.format(Locale.ROOT, "%,d rows  %,.0f rows/s  acked %,d", rows, rate, acked.sum()));
+    if (rejected > 0) {
+      sb.append(String.format(Locale.ROOT, "  rejected %,d", rejected));
+    }
+    if (expected > 0 && rate > 0 && cfg.inputs().size() <= 1) {
+      long eta = (long) Math.max(0, (expected - rows) / rate);
+      sb.append(String.format(Locale.ROOT, "  ETA %d:%02d:%02d", eta / 3600, eta / 60 % 60, eta % 60));
+    } else {
+      long t = (long) seconds;
+      sb.append(String.format(Locale.ROOT, "  %d:%02d:%02d", t / 3600, t / 60 % 60, t % 60));
+    }
+    String s = sb.toString();
+    return s.length() < 100 ? s + " ".repeat(100 - s.length()) : s;
+  }
+
+  /** Prints the summary and, when the replay is unfinished, the flags that resume it. */
+  public void printSummary(ReplaySummary s) {
+    out.printf(Locale.ROOT, "replay: %,d rows read, %,d produced, %,d acknowledged, %,d rejected, %,d failed%n",
+        s.rowsRead(), s.produced(), s.acknowledged(), s.rejected(), s.failed());
+    out.printf(Locale.ROOT, "replay: %,.0f rows/s over %.1f s%s%n", s.rowsPerSecond(), s.seconds() - s.countSeconds(),
+        s.countSeconds() >= 0.05 ? String.format(Locale.ROOT, " (plus %.1f s counting lines to lay out event "
+            + "times; --rows-per-day skips it)", s.countSeconds()) : "");
+    double n = Math.max(1, s.produced());
+    out.printf(Locale.ROOT, "replay: %.1f MB into topic %s, %.0f B value + %.0f B key per event%n",
+        (s.valueBytes() + s.keyBytes()) / 1e6, cfg.topic(), s.valueBytes() / n, s.keyBytes() / n);
+    if (s.rejected() > 0) {
+      out.println("replay: " + s.rejected() + " malformed line" + (s.rejected() == 1 ? " was" : "s were")
+          + " skipped" + (cfg.rejects() != null ? "; they are in " + cfg.rejects() : ""));
+    }
+    if (s.firstError() != null) {
+      out.println("replay: first error: " + s.firstError());
+    }
+    if (!s.allAcknowledged()) {
+      out.println("replay: NOT every record was acknowledged by Kafka");
+    }
+    if (s.resume() != null) {
+      out.println("replay: stopped before the end; to resume with identical event ids and times, run with:");
+      out.println("  " + resumeFlags(s.resume()));
+    }
+  }
+
+  /** The input flags of a resumed run. */
+  public String resumeFlags(ReplaySummary.Resume r) {
+    StringBuilder sb = new StringBuilder();
+    if (cfg.isSynthetic()) {
+      sb.append("--synthetic ").append(cfg.synthetic()).append(" --seed ").append(cfg.seed());
+      if (cfg.driftAt() >= 0) {
+        sb.append(" --drift-at ").append(cfg.driftAt());
+      }
+    } else {
+      sb.append("--input");
+      for (Path p : r.inputs()) {
+        sb.append(' ').append(p);
+      }
+    }
+    sb.append(" --from-line ").append(r.fromLine()).append(" --start-day ").append(r.startDay());
+    if (cfg.rowsPerDay() > 0) {
+      sb.append(" --rows-per-day ").append(cfg.rowsPerDay());
+    }
+    if (cfg.daySeconds() != 86_400) {
+      sb.append(" --day-seconds ").append(cfg.daySeconds());
+    }
+    if (!cfg.startTime().equals(ReplayConfig.DEFAULT_START_TIME)) {
+      sb.append(" --start-time ").append(cfg.startTime());
+    }
+    return sb.toString();
+  }
+}
