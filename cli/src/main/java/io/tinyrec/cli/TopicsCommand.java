@@ -67,6 +67,9 @@ public final class TopicsCommand implements Runnable {
       }
       p.put("bootstrap.servers", bootstrapServers);
       p.putIfAbsent("client.id", "tinyrec-topics");
+      // Fail in seconds, not a minute, when the servers are wrong or down.
+      p.putIfAbsent("default.api.timeout.ms", "20000");
+      p.putIfAbsent("request.timeout.ms", "10000");
       return Admin.create(p);
     }
   }

@@ -141,6 +141,9 @@ public final class Replayer {
     Map<String, Object> p = new HashMap<>(producerProperties(cfg));
     p.keySet().removeIf(k -> !org.apache.kafka.clients.admin.AdminClientConfig.configNames().contains(k));
     p.put("client.id", "tinyrec-replay-admin");
+    // Fail in seconds, not a minute, when the servers are wrong or down.
+    p.putIfAbsent("default.api.timeout.ms", "20000");
+    p.putIfAbsent("request.timeout.ms", "10000");
     return p;
   }
 
@@ -268,14 +271,16 @@ public final class Replayer {
 
   /** Creates the topic when it is missing (with --partitions); reports what it found. */
   private void ensureTopic() {
-    try (Admin admin = Admin.create(adminProperties(cfg))) {
+    Admin admin = Admin.create(adminProperties(cfg));
+    try {
       Optional<TopicDescription> d;
       try {
         d = Topics.describe(admin, cfg.topic());
       } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
         Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
         throw new IllegalStateException("cannot reach Kafka at " + producerProperties(cfg).get("bootstrap.servers")
-            + " to look up topic " + cfg.topic() + ": " + cause, cause);
+            + " to look up topic " + cfg.topic() + " (is the broker up, and are --bootstrap-servers and the "
+            + "security settings right?): " + cause, cause);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted", e);
@@ -286,6 +291,8 @@ public final class Replayer {
         int n = d.get().partitions().size();
         err.println("replay: topic " + cfg.topic() + " exists (" + n + " partition" + (n == 1 ? "" : "s") + ")");
       }
+    } finally {
+      admin.close(Duration.ofSeconds(2));
     }
   }
 

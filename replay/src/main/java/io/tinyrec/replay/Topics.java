@@ -147,7 +147,9 @@ public final class Topics {
       }
       return line;
     } catch (ExecutionException e) {
-      throw new IllegalStateException("cannot create topic " + spec.name() + ": " + e.getCause().getMessage(),
+      String hint = e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException
+          ? " (is the broker up, and are the bootstrap servers and security settings right?)" : "";
+      throw new IllegalStateException("cannot create topic " + spec.name() + ": " + e.getCause().getMessage() + hint,
           e.getCause());
     } catch (TimeoutException e) {
       throw new IllegalStateException("Kafka did not answer within " + TIMEOUT_MS / 1000 + " s while creating topic "
