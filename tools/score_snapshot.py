@@ -28,6 +28,7 @@ def decode(buf):
     self_int, kind = take("<BB")
     m, z, rows = take("<III")
     (opt,) = take("<B")
+    take("<B")  # embedding Adagrad mode: optimizer state only
     take("<fff"); take("<q")
     a, b, c = take("<QQQ")
     take("<qq")

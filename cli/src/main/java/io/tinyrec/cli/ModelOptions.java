@@ -48,6 +48,10 @@ public final class ModelOptions {
   @Option(names = "--optimizer", description = "sgd or adagrad (default adagrad; row-wise for the embedding).")
   String optimizer;
 
+  @Option(names = "--embedding-adagrad", description = "Adagrad accumulators of the embedding: rowwise (one per "
+      + "block; default for robe) or elementwise (one per float, as PyTorch; default for hash).")
+  String embeddingAdagrad;
+
   @Option(names = "--lr", description = "Learning rate of every part (default 0.1).")
   Float lr;
 
@@ -62,34 +66,60 @@ public final class ModelOptions {
 
   /** Resolves the flags against the preset into a validated config. */
   public ModelConfig toConfig() {
-    ModelConfig c = ModelConfig.preset(preset);
+    ModelConfig preset = ModelConfig.preset(this.preset);
+    ModelConfig.Builder c = preset.toBuilder();
     if (dim != null) {
-      c = c.withDim(dim);
+      c.dim(dim);
     }
-    // Validate shape changes together: a new dim usually comes with a new bottom.
-    int[] b = bot != null ? ModelConfig.parseWidths("--bot", bot) : c.bottom();
-    int[] t = top != null ? ModelConfig.parseWidths("--top", top) : c.top();
-    int d = dim != null ? dim : c.dim();
-    ModelConfig.EmbeddingKind emb = embedding == null ? c.embedding() : parseEnum("--embedding", embedding,
-        ModelConfig.EmbeddingKind.class);
-    int z = robeZ != null ? robeZ : c.robeZ();
-    int m = robeSize != null ? robeSize : c.robeSize();
+    if (bot != null) {
+      c.bottom(ModelConfig.parseWidths("--bot", bot));
+    }
+    if (top != null) {
+      c.top(ModelConfig.parseWidths("--top", top));
+    }
+    c.selfInteraction(selfInteraction || preset.selfInteraction());
+    ModelConfig.EmbeddingKind emb = embedding == null ? preset.embedding()
+        : parseEnum("--embedding", embedding, ModelConfig.EmbeddingKind.class);
+    c.embedding(emb);
+    int z = robeZ != null ? robeZ : preset.robeZ();
+    c.robeZ(z);
+    if (robeSize != null) {
+      c.robeSize(robeSize);
+    }
     if (compression != null) {
       if (robeSize != null) {
         throw new IllegalArgumentException("give --robe-size or --compression, not both");
       }
       CriteoTableSizes tableSizes = tables != null ? parseEnum("--tables", tables, CriteoTableSizes.class)
-          : "terabyte".equalsIgnoreCase(preset) ? CriteoTableSizes.TERABYTE : CriteoTableSizes.KAGGLE;
-      m = tableSizes.robeSizeFor(CriteoTableSizes.parseCompression(compression), d, z);
+          : "terabyte".equalsIgnoreCase(this.preset) ? CriteoTableSizes.TERABYTE : CriteoTableSizes.KAGGLE;
+      c.robeSize(tableSizes.robeSizeFor(CriteoTableSizes.parseCompression(compression),
+          dim != null ? dim : preset.dim(), z));
     }
-    ModelConfig.OptimizerKind opt = optimizer == null ? c.optimizer() : parseEnum("--optimizer", optimizer,
-        ModelConfig.OptimizerKind.class);
-    float base = lr != null ? lr : c.lrDense();
-    float lrD = lrDense != null ? lrDense : lr != null ? base : c.lrDense();
-    float lrE = lrEmbedding != null ? lrEmbedding : lr != null ? base : c.lrEmbedding();
-    return new ModelConfig(d, b, t, selfInteraction || c.selfInteraction(), emb, m, z,
-        rowsPerTable != null ? rowsPerTable : c.rowsPerTable(), opt, lrD, lrE, c.adagradEps(),
-        seed != null ? seed : c.seed());
+    if (rowsPerTable != null) {
+      c.rowsPerTable(rowsPerTable);
+    }
+    if (optimizer != null) {
+      c.optimizer(parseEnum("--optimizer", optimizer, ModelConfig.OptimizerKind.class));
+    }
+    // The hash baseline mirrors the classic uncompressed setup, per-float accumulators; the shared
+    // array keeps one per block.
+    c.embeddingAdagrad(embeddingAdagrad != null
+        ? parseEnum("--embedding-adagrad", embeddingAdagrad, ModelConfig.EmbeddingAdagrad.class)
+        : emb == ModelConfig.EmbeddingKind.HASH ? ModelConfig.EmbeddingAdagrad.ELEMENTWISE
+        : ModelConfig.EmbeddingAdagrad.ROWWISE);
+    if (lr != null) {
+      c.lrDense(lr).lrEmbedding(lr);
+    }
+    if (lrDense != null) {
+      c.lrDense(lrDense);
+    }
+    if (lrEmbedding != null) {
+      c.lrEmbedding(lrEmbedding);
+    }
+    if (seed != null) {
+      c.seed(seed);
+    }
+    return c.build();
   }
 
   static <E extends Enum<E>> E parseEnum(String flag, String value, Class<E> type) {

@@ -18,6 +18,7 @@ import java.util.stream.Collectors;
  * @param robeZ Z, the ROBE-Z block size; must divide dim (robe only)
  * @param rowsPerTable R, rows in each feature's table (hash only)
  * @param optimizer SGD or Adagrad
+ * @param embeddingAdagrad Adagrad state of the embedding: one accumulator per block (row-wise) or per float
  * @param lrDense learning rate of the MLPs
  * @param lrEmbedding learning rate of the embedding
  * @param adagradEps epsilon added to the Adagrad denominator
@@ -33,6 +34,7 @@ public record ModelConfig(
     int robeZ,
     int rowsPerTable,
     OptimizerKind optimizer,
+    EmbeddingAdagrad embeddingAdagrad,
     float lrDense,
     float lrEmbedding,
     float adagradEps,
@@ -44,8 +46,15 @@ public record ModelConfig(
   /** How the 26 categorical features are embedded. */
   public enum EmbeddingKind { ROBE, HASH }
 
-  /** The update rule. Adagrad is element-wise for MLPs and row-wise (per block) for embeddings. */
+  /** The update rule. Adagrad is element-wise for the MLPs; see {@link EmbeddingAdagrad} for the embedding. */
   public enum OptimizerKind { SGD, ADAGRAD }
+
+  /**
+   * Granularity of the embedding's Adagrad accumulators. ROWWISE keeps one per block (Z floats of
+   * the ROBE-Z array, one row of a hash table): 1/Z of the array's memory, and the block is the
+   * unit that moves between precisions. ELEMENTWISE keeps one per float, as PyTorch's Adagrad does.
+   */
+  public enum EmbeddingAdagrad { ROWWISE, ELEMENTWISE }
 
   public ModelConfig {
     bottom = bottom.clone();
@@ -73,6 +82,7 @@ public record ModelConfig(
     require(lrDense > 0 && Float.isFinite(lrDense), "--lr-dense must be a positive number, got " + lrDense);
     require(lrEmbedding > 0 && Float.isFinite(lrEmbedding), "--lr-embedding must be a positive number, got " + lrEmbedding);
     require(adagradEps > 0 && Float.isFinite(adagradEps), "adagrad epsilon must be positive, got " + adagradEps);
+    require(embeddingAdagrad != null, "embedding Adagrad mode must be rowwise or elementwise");
   }
 
   private static void require(boolean ok, String message) {
@@ -85,11 +95,11 @@ public record ModelConfig(
   public static ModelConfig preset(String name) {
     return switch (name.toLowerCase(Locale.ROOT)) {
       case "kaggle" -> new ModelConfig(16, new int[] {512, 256, 64, 16}, new int[] {512, 256, 1}, false,
-          EmbeddingKind.ROBE, 1 << 20, 16, 100_000, OptimizerKind.ADAGRAD, 0.1f, 0.1f, 1e-10f, 123);
+          EmbeddingKind.ROBE, 1 << 20, 16, 100_000, OptimizerKind.ADAGRAD, EmbeddingAdagrad.ROWWISE, 0.1f, 0.1f, 1e-10f, 123);
       case "terabyte" -> new ModelConfig(128, new int[] {512, 256, 128}, new int[] {1024, 1024, 512, 256, 1}, false,
-          EmbeddingKind.ROBE, 1 << 24, 32, 100_000, OptimizerKind.ADAGRAD, 0.1f, 0.1f, 1e-10f, 123);
+          EmbeddingKind.ROBE, 1 << 24, 32, 100_000, OptimizerKind.ADAGRAD, EmbeddingAdagrad.ROWWISE, 0.1f, 0.1f, 1e-10f, 123);
       case "small" -> new ModelConfig(8, new int[] {32, 8}, new int[] {32, 1}, false,
-          EmbeddingKind.ROBE, 1 << 14, 4, 1_000, OptimizerKind.ADAGRAD, 0.1f, 0.1f, 1e-10f, 123);
+          EmbeddingKind.ROBE, 1 << 14, 4, 1_000, OptimizerKind.ADAGRAD, EmbeddingAdagrad.ROWWISE, 0.1f, 0.1f, 1e-10f, 123);
       default -> throw new IllegalArgumentException("unknown preset '" + name + "': use kaggle, terabyte or small");
     };
   }
@@ -119,58 +129,173 @@ public record ModelConfig(
   }
 
   public ModelConfig withDim(int v) {
-    return new ModelConfig(v, bottom, top, selfInteraction, embedding, robeSize, robeZ, rowsPerTable, optimizer,
-        lrDense, lrEmbedding, adagradEps, seed);
+    return toBuilder().dim(v).build();
   }
 
   public ModelConfig withBottom(int[] v) {
-    return new ModelConfig(dim, v, top, selfInteraction, embedding, robeSize, robeZ, rowsPerTable, optimizer,
-        lrDense, lrEmbedding, adagradEps, seed);
+    return toBuilder().bottom(v).build();
   }
 
   public ModelConfig withTop(int[] v) {
-    return new ModelConfig(dim, bottom, v, selfInteraction, embedding, robeSize, robeZ, rowsPerTable, optimizer,
-        lrDense, lrEmbedding, adagradEps, seed);
+    return toBuilder().top(v).build();
   }
 
   public ModelConfig withSelfInteraction(boolean v) {
-    return new ModelConfig(dim, bottom, top, v, embedding, robeSize, robeZ, rowsPerTable, optimizer,
-        lrDense, lrEmbedding, adagradEps, seed);
+    return toBuilder().selfInteraction(v).build();
   }
 
   public ModelConfig withEmbedding(EmbeddingKind v) {
-    return new ModelConfig(dim, bottom, top, selfInteraction, v, robeSize, robeZ, rowsPerTable, optimizer,
-        lrDense, lrEmbedding, adagradEps, seed);
+    return toBuilder().embedding(v).build();
   }
 
   public ModelConfig withRobeSize(int v) {
-    return new ModelConfig(dim, bottom, top, selfInteraction, embedding, v, robeZ, rowsPerTable, optimizer,
-        lrDense, lrEmbedding, adagradEps, seed);
+    return toBuilder().robeSize(v).build();
   }
 
   public ModelConfig withRobeZ(int v) {
-    return new ModelConfig(dim, bottom, top, selfInteraction, embedding, robeSize, v, rowsPerTable, optimizer,
-        lrDense, lrEmbedding, adagradEps, seed);
+    return toBuilder().robeZ(v).build();
   }
 
   public ModelConfig withRowsPerTable(int v) {
-    return new ModelConfig(dim, bottom, top, selfInteraction, embedding, robeSize, robeZ, v, optimizer,
-        lrDense, lrEmbedding, adagradEps, seed);
+    return toBuilder().rowsPerTable(v).build();
   }
 
   public ModelConfig withOptimizer(OptimizerKind v) {
-    return new ModelConfig(dim, bottom, top, selfInteraction, embedding, robeSize, robeZ, rowsPerTable, v,
-        lrDense, lrEmbedding, adagradEps, seed);
+    return toBuilder().optimizer(v).build();
+  }
+
+  public ModelConfig withEmbeddingAdagrad(EmbeddingAdagrad v) {
+    return toBuilder().embeddingAdagrad(v).build();
   }
 
   public ModelConfig withLearningRates(float dense, float emb) {
-    return new ModelConfig(dim, bottom, top, selfInteraction, embedding, robeSize, robeZ, rowsPerTable, optimizer,
-        dense, emb, adagradEps, seed);
+    return toBuilder().lrDense(dense).lrEmbedding(emb).build();
   }
 
   public ModelConfig withSeed(long v) {
-    return new ModelConfig(dim, bottom, top, selfInteraction, embedding, robeSize, robeZ, rowsPerTable, optimizer,
-        lrDense, lrEmbedding, adagradEps, v);
+    return toBuilder().seed(v).build();
+  }
+
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Mutable staging for a config; {@link #build()} validates. Not thread-safe. */
+  public static final class Builder {
+    private int dim;
+    private int[] bottom;
+    private int[] top;
+    private boolean selfInteraction;
+    private EmbeddingKind embedding;
+    private int robeSize;
+    private int robeZ;
+    private int rowsPerTable;
+    private OptimizerKind optimizer;
+    private EmbeddingAdagrad embeddingAdagrad;
+    private float lrDense;
+    private float lrEmbedding;
+    private float adagradEps;
+    private long seed;
+
+    private Builder(ModelConfig c) {
+      dim = c.dim;
+      bottom = c.bottom;
+      top = c.top;
+      selfInteraction = c.selfInteraction;
+      embedding = c.embedding;
+      robeSize = c.robeSize;
+      robeZ = c.robeZ;
+      rowsPerTable = c.rowsPerTable;
+      optimizer = c.optimizer;
+      embeddingAdagrad = c.embeddingAdagrad;
+      lrDense = c.lrDense;
+      lrEmbedding = c.lrEmbedding;
+      adagradEps = c.adagradEps;
+      seed = c.seed;
+    }
+
+    public Builder dim(int v) {
+      dim = v;
+      return this;
+    }
+
+    public Builder bottom(int[] v) {
+      bottom = v.clone();
+      return this;
+    }
+
+    public Builder top(int[] v) {
+      top = v.clone();
+      return this;
+    }
+
+    public Builder selfInteraction(boolean v) {
+      selfInteraction = v;
+      return this;
+    }
+
+    public Builder embedding(EmbeddingKind v) {
+      embedding = v;
+      return this;
+    }
+
+    public Builder robeSize(int v) {
+      robeSize = v;
+      return this;
+    }
+
+    public Builder robeZ(int v) {
+      robeZ = v;
+      return this;
+    }
+
+    public Builder rowsPerTable(int v) {
+      rowsPerTable = v;
+      return this;
+    }
+
+    public Builder optimizer(OptimizerKind v) {
+      optimizer = v;
+      return this;
+    }
+
+    public Builder embeddingAdagrad(EmbeddingAdagrad v) {
+      embeddingAdagrad = v;
+      return this;
+    }
+
+    public Builder lrDense(float v) {
+      lrDense = v;
+      return this;
+    }
+
+    public Builder lrEmbedding(float v) {
+      lrEmbedding = v;
+      return this;
+    }
+
+    public Builder adagradEps(float v) {
+      adagradEps = v;
+      return this;
+    }
+
+    public Builder seed(long v) {
+      seed = v;
+      return this;
+    }
+
+    public ModelConfig build() {
+      return new ModelConfig(dim, bottom, top, selfInteraction, embedding, robeSize, robeZ, rowsPerTable, optimizer,
+          embeddingAdagrad, lrDense, lrEmbedding, adagradEps, seed);
+    }
+  }
+
+  /** Floats of the embedding array that share one Adagrad accumulator. */
+  public int embeddingStateBlock() {
+    if (embeddingAdagrad == EmbeddingAdagrad.ELEMENTWISE) {
+      return 1;
+    }
+    return embedding == EmbeddingKind.ROBE ? robeZ : dim;
   }
 
   /** Layer widths as the command line writes them, e.g. 512-256-64-16. */
@@ -196,6 +321,7 @@ public record ModelConfig(
     return o instanceof ModelConfig c && c.dim == dim && Arrays.equals(c.bottom, bottom) && Arrays.equals(c.top, top)
         && c.selfInteraction == selfInteraction && c.embedding == embedding && c.robeSize == robeSize
         && c.robeZ == robeZ && c.rowsPerTable == rowsPerTable && c.optimizer == optimizer
+        && c.embeddingAdagrad == embeddingAdagrad
         && Float.compare(c.lrDense, lrDense) == 0 && Float.compare(c.lrEmbedding, lrEmbedding) == 0
         && Float.compare(c.adagradEps, adagradEps) == 0 && c.seed == seed;
   }
@@ -203,7 +329,7 @@ public record ModelConfig(
   @Override
   public int hashCode() {
     return Arrays.hashCode(new Object[] {dim, Arrays.hashCode(bottom), Arrays.hashCode(top), selfInteraction, embedding,
-        robeSize, robeZ, rowsPerTable, optimizer, lrDense, lrEmbedding, adagradEps, seed});
+        robeSize, robeZ, rowsPerTable, optimizer, embeddingAdagrad, lrDense, lrEmbedding, adagradEps, seed});
   }
 
   @Override
@@ -213,6 +339,7 @@ public record ModelConfig(
         : "hash(R=" + rowsPerTable + ")";
     return "dlrm(d=" + dim + ", bot 13-" + widths(bottom) + ", top " + topInputWidth() + "-" + widths(top)
         + (selfInteraction ? ", self-interaction" : "") + ", " + emb + ", " + optimizer.name().toLowerCase(Locale.ROOT)
+        + (optimizer == OptimizerKind.ADAGRAD ? "[" + embeddingAdagrad.name().toLowerCase(Locale.ROOT) + " embedding]" : "")
         + "(lr dense " + lrDense + ", embedding " + lrEmbedding + "), seed " + seed + ")";
   }
 }

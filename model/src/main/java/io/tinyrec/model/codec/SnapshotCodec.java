@@ -248,7 +248,7 @@ public final class SnapshotCodec {
   }
 
   private static long configBytes(ModelConfig c) {
-    return 4 + 1 + 4L * c.bottom().length + 1 + 4L * c.top().length + 1 + 1 + 12 + 1 + 12 + 8 + 24;
+    return 4 + 1 + 4L * c.bottom().length + 1 + 4L * c.top().length + 1 + 1 + 12 + 1 + 1 + 12 + 8 + 24;
   }
 
   private static void writeConfig(ByteBuffer b, ModelConfig c) {
@@ -267,6 +267,7 @@ public final class SnapshotCodec {
     b.put((byte) c.embedding().ordinal());
     b.putInt(c.robeSize()).putInt(c.robeZ()).putInt(c.rowsPerTable());
     b.put((byte) c.optimizer().ordinal());
+    b.put((byte) c.embeddingAdagrad().ordinal());
     b.putFloat(c.lrDense()).putFloat(c.lrEmbedding()).putFloat(c.adagradEps());
     b.putLong(c.seed());
     long[] abc = RobeEmbedding.hashParameters(c.seed());
@@ -292,13 +293,18 @@ public final class SnapshotCodec {
     if (opt < 0 || opt >= ModelConfig.OptimizerKind.values().length) {
       throw new SnapshotFormatException("unknown optimizer kind " + opt);
     }
+    int state = b.get();
+    if (state < 0 || state >= ModelConfig.EmbeddingAdagrad.values().length) {
+      throw new SnapshotFormatException("unknown embedding Adagrad mode " + state);
+    }
     float lrDense = b.getFloat();
     float lrEmb = b.getFloat();
     float eps = b.getFloat();
     long seed = b.getLong();
     long[] abc = {b.getLong(), b.getLong(), b.getLong()};
     ModelConfig c = new ModelConfig(dim, bottom, top, self == 1, ModelConfig.EmbeddingKind.values()[emb], robeSize,
-        robeZ, rows, ModelConfig.OptimizerKind.values()[opt], lrDense, lrEmb, eps, seed);
+        robeZ, rows, ModelConfig.OptimizerKind.values()[opt], ModelConfig.EmbeddingAdagrad.values()[state], lrDense,
+        lrEmb, eps, seed);
     if (!Arrays.equals(abc, RobeEmbedding.hashParameters(seed))) {
       throw new SnapshotFormatException("hash parameters " + Arrays.toString(abc) + " do not match seed " + seed);
     }

@@ -8,10 +8,11 @@ import java.util.Arrays;
  * computed addresses. Subclasses only decide the addresses: {@link RobeEmbedding} hashes chunks
  * into a shared array, {@link HashEmbedding} gives each feature its own table.
  *
- * <p>The array is divided into aligned blocks of {@link #blockSize()} floats. Gradients of a
- * batch are summed per touched block (colliding entries share parameters, so their gradients
- * add), and the optimizer updates block by block, keeping one Adagrad accumulator per block
- * (row-wise Adagrad). The touched blocks of the last batch are what a sparse model delta carries.
+ * <p>The array is divided into aligned blocks of {@link #blockSize()} floats: Z floats of the
+ * ROBE-Z array or one hash-table row for row-wise Adagrad, a single float for element-wise.
+ * Gradients of a batch are summed per touched block (colliding entries share parameters, so their
+ * gradients add), and the optimizer updates block by block, keeping one Adagrad accumulator per
+ * block. The touched blocks of the last batch are what a sparse model delta carries.
  *
  * <p>Lifecycle per batch: {@link #lookup}, then {@link #accumulateGradients}, then
  * {@link #applyUpdateInPlace}. Not thread-safe.
@@ -52,8 +53,8 @@ public abstract sealed class Embedding permits RobeEmbedding, HashEmbedding {
   /** Builds the embedding a config asks for, with its initial weights drawn from rng. */
   public static Embedding create(ModelConfig c, java.util.random.RandomGenerator rng) {
     return c.embedding() == ModelConfig.EmbeddingKind.ROBE
-        ? new RobeEmbedding(c.dim(), c.robeSize(), c.robeZ(), c.seed(), rng)
-        : new HashEmbedding(c.dim(), c.rowsPerTable(), rng);
+        ? new RobeEmbedding(c.dim(), c.robeSize(), c.robeZ(), c.embeddingStateBlock(), c.seed(), rng)
+        : new HashEmbedding(c.dim(), c.rowsPerTable(), c.embeddingStateBlock(), rng);
   }
 
   /** Start of chunk {@code chunk} of the embedding of category value v of feature t. */

@@ -5,13 +5,13 @@ import java.util.random.RandomGenerator;
 /**
  * The classic hashing trick, as the uncompressed baseline: each of the 26 features has a table of R
  * rows and value v of feature t uses row (v mod R) of table t. Tables are stored back to back, so
- * row r of table t starts at ((t * R) + r) * d; a block is one row.
+ * row r of table t starts at ((t * R) + r) * d.
  */
 public final class HashEmbedding extends Embedding {
   private final int rows;
 
-  HashEmbedding(int dim, int rows, RandomGenerator init) {
-    super(dim, dim, (long) rows * io.tinyrec.model.ModelConfig.NUM_SPARSE * dim, dim);
+  HashEmbedding(int dim, int rows, int stateBlock, RandomGenerator init) {
+    super(dim, dim, (long) rows * io.tinyrec.model.ModelConfig.NUM_SPARSE * dim, stateBlock);
     this.rows = rows;
     double bound = Math.sqrt(1.0 / rows);
     for (int i = 0; i < weights.length; i++) {

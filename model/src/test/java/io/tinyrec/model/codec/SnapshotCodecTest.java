@@ -47,17 +47,22 @@ class SnapshotCodecTest {
   void roundTripShouldGiveIdenticalScoresForEveryEmbeddingAndOptimizer() {
     for (ModelConfig.EmbeddingKind e : ModelConfig.EmbeddingKind.values()) {
       for (ModelConfig.OptimizerKind o : ModelConfig.OptimizerKind.values()) {
-        Dlrm m = trained(ModelConfig.preset("small").withEmbedding(e).withOptimizer(o), 640);
+       for (ModelConfig.EmbeddingAdagrad mode : ModelConfig.EmbeddingAdagrad.values()) {
+        Dlrm m = trained(ModelConfig.preset("small").withEmbedding(e).withOptimizer(o).withEmbeddingAdagrad(mode), 640);
         for (boolean state : new boolean[] {false, true}) {
           byte[] bytes = SnapshotCodec.encode(m, state);
           Dlrm back = SnapshotCodec.decode(bytes);
           assertEquals(m.config(), back.config());
           assertEquals(m.rowsTrained(), back.rowsTrained());
-          assertArrayEquals(scores(m, 10_000), scores(back, 10_000), e + "/" + o + "/state=" + state);
+          assertArrayEquals(scores(m, 10_000), scores(back, 10_000), e + "/" + o + "/" + mode + "/state=" + state);
+          if (state && o == ModelConfig.OptimizerKind.ADAGRAD) {
+            assertArrayEquals(m.embedding().blockState(), back.embedding().blockState());
+          }
           SnapshotCodec.Header h = SnapshotCodec.readHeader(bytes);
           assertEquals(state, h.hasOptimizerState());
           assertEquals(640, h.rowsTrained());
         }
+       }
       }
     }
   }
