@@ -96,4 +96,23 @@ class LearnCommandTest {
     assertEquals(0, sub.code());
     assertTrue(sub.out().contains("--robe-size"), sub.out());
   }
+
+  @Test
+  void modelFlagsShouldResolveAgainstThePresetWithPerEmbeddingAdagradDefaults() {
+    ModelOptions robe = new ModelOptions();
+    robe.preset = "kaggle";
+    robe.compression = "1000x";
+    io.tinyrec.model.ModelConfig c = robe.toConfig();
+    assertEquals(io.tinyrec.model.ModelConfig.EmbeddingAdagrad.ROWWISE, c.embeddingAdagrad());
+    assertEquals(io.tinyrec.model.CriteoTableSizes.KAGGLE.robeSizeFor(1000, 16, 16), c.robeSize());
+    ModelOptions hash = new ModelOptions();
+    hash.preset = "kaggle";
+    hash.embedding = "hash";
+    hash.lr = 0.01f;
+    hash.lrEmbedding = 0.05f;
+    io.tinyrec.model.ModelConfig h = hash.toConfig();
+    assertEquals(io.tinyrec.model.ModelConfig.EmbeddingAdagrad.ELEMENTWISE, h.embeddingAdagrad());
+    assertEquals(0.01f, h.lrDense());
+    assertEquals(0.05f, h.lrEmbedding());
+  }
 }
