@@ -23,23 +23,27 @@ def main():
     ap.add_argument("--input", required=True)
     ap.add_argument("--peer", default=os.path.join(ROOT, "..", "shared", "peers", "torch_dlrm.py"))
     ap.add_argument("--core", default="1")
-    ap.add_argument("--configs", default="robe:sgd:0.1,robe:adagrad:0.01,hash:sgd:0.1,hash:adagrad:0.01")
+    ap.add_argument("--configs", default="robe:sgd:0.1,robe:adagrad:0.01,robe:adagrad:0.01:elementwise,"
+                                         "hash:sgd:0.1,hash:adagrad:0.01")
     ap.add_argument("--repeat", type=int, default=1)
     a = ap.parse_args()
     pin = ["taskset", "-c", a.core]
     rows = []
     for cfg in a.configs.split(","):
-        emb, opt, lr = cfg.split(":")
+        emb, opt, lr, *mode = cfg.split(":")
         common = ["--embedding", emb, "--optimizer", opt, "--lr", lr, "--batch", "128"]
+        ours_only = ["--embedding-adagrad", mode[0]] if mode else []
         best_peer, best_ours = None, None
         for _ in range(a.repeat):
             peer, _ = run(pin + ["/usr/bin/python3", a.peer, "--input", a.input, "--threads", "1"] + common)
-            ours, _ = run(pin + [os.path.join(ROOT, "tinyrec"), "learn", "--input", a.input, "--json"] + common)
+            ours, _ = run(pin + [os.path.join(ROOT, "tinyrec"), "learn", "--input", a.input, "--json"] + common
+                          + ours_only)
             if best_peer is None or peer["train_rows_per_s"] > best_peer["train_rows_per_s"]:
                 best_peer = peer
             if best_ours is None or ours["rows_per_s"] > best_ours["rows_per_s"]:
                 best_ours = ours
-        rows.append((emb, opt, lr, best_peer, best_ours))
+        label = opt if opt == "sgd" else f"{opt} ({(mode[0] if mode else 'rowwise' if emb == 'robe' else 'elementwise')} embedding)"
+        rows.append((emb, label, lr, best_peer, best_ours))
         print(f"# {emb} {opt} lr {lr}: peer {json.dumps(best_peer)}", file=sys.stderr)
         print(f"# {emb} {opt} lr {lr}: tinyrec {json.dumps(best_ours)}", file=sys.stderr)
     print(f"input: {os.path.basename(a.input)}, rows {rows[0][4]['rows']}, batch 128, one core (taskset -c {a.core})")
