@@ -82,6 +82,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("--port must be between 0 and 65535, got " + port);
     }
+    // Checked before anything is created, so a refused start leaves nothing behind.
+    int brokerPort = port == 0 ? freePort() : requireFree(port);
     boolean temporary = dataDir == null;
     Path dir;
     try {
@@ -94,7 +96,6 @@ public final class LocalKafkaBroker implements AutoCloseable {
       throw new IllegalArgumentException("--data-dir " + dir + " is not writable");
     }
     Path logDir = dir.resolve("kafka");
-    int brokerPort = port == 0 ? freePort() : requireFree(port);
     int controllerPort = freePort();
     while (controllerPort == brokerPort) {
       controllerPort = freePort();
@@ -104,7 +105,13 @@ public final class LocalKafkaBroker implements AutoCloseable {
     try {
       Files.createDirectories(logDir);
       format(logDir);
-      KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
+      KafkaConfig config;
+      try {
+        config = new KafkaConfig(props, false);
+      } catch (org.apache.kafka.common.config.ConfigException e) {
+        throw new IllegalArgumentException("invalid broker setting: " + e.getMessage(), e);
+      }
+      KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
       LocalKafkaBroker broker = new LocalKafkaBroker(dir, logDir, temporary, brokerPort, server);
       try {
         server.startup();
@@ -119,6 +126,11 @@ public final class LocalKafkaBroker implements AutoCloseable {
         deleteRecursively(dir);
       }
       throw new UncheckedIOException("cannot prepare Kafka storage in " + logDir, e);
+    } catch (RuntimeException e) {
+      if (temporary) {
+        deleteRecursively(dir);
+      }
+      throw e;
     }
   }
 

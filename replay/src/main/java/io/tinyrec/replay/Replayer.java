@@ -157,6 +157,7 @@ public final class Replayer {
   }
 
   private ReplaySummary doRun() {
+    err.println("replay: " + describeConfig());
     ensureTopic();
     BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(16);
     Thread reader = new Thread(() -> readInput(queue), "tinyrec-replay-reader");
@@ -267,6 +268,26 @@ public final class Replayer {
       return new ReplaySummary.Resume(List.of(), line, cfg.startDay());
     }
     return new ReplaySummary.Resume(cfg.inputs().subList(file, cfg.inputs().size()), line, fileStartDay);
+  }
+
+  /** The settings of this replay in one line, logged once at the start. */
+  String describeConfig() {
+    Map<String, Object> p = producerProperties(cfg);
+    String input = cfg.isSynthetic()
+        ? cfg.synthetic() + " synthetic rows (seed " + cfg.seed() + (cfg.driftAt() >= 0 ? ", drift at "
+            + cfg.driftAt() : "") + ")"
+        : cfg.inputs().size() == 1 ? cfg.inputs().get(0).toString() : cfg.inputs().size() + " files";
+    String pace = switch (cfg.pace()) {
+      case MAX -> "as fast as Kafka takes it";
+      case RATE -> cfg.rate() + " events/s";
+      case SPEEDUP -> "event time x" + cfg.speedup();
+    };
+    return String.format(Locale.ROOT, "%s -> %s at %s; %s; days of %d s from %s, %s; from line %d, day %d; "
+            + "acks=all, idempotent, compression %s, linger %s ms, batch %s B",
+        input, cfg.topic(), p.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG), pace, cfg.daySeconds(), cfg.startTime(),
+        cfg.rowsPerDay() > 0 ? cfg.rowsPerDay() + " rows a day" : cfg.isSynthetic() ? "one day" : "one day per file",
+        cfg.fromLine(), cfg.startDay(), p.get(ProducerConfig.COMPRESSION_TYPE_CONFIG),
+        p.get(ProducerConfig.LINGER_MS_CONFIG), p.get(ProducerConfig.BATCH_SIZE_CONFIG));
   }
 
   /** Creates the topic when it is missing (with --partitions); reports what it found. */
