@@ -90,6 +90,11 @@ class KafkaCommandsTest {
     Files.writeString(weak, "acks=1\n");
     assertUsageError("replay needs acks=all", "replay", bs, "--synthetic", "5", "--producer-config", weak.toString());
     assertUsageError("Invalid value for option '--rate'", "replay", bs, "--synthetic", "5", "--rate", "fast");
+    Path bogus = dir.resolve("bogus.properties");
+    Files.writeString(bogus, "security.protocol=BOGUS\n");
+    assertUsageError("Kafka client setting refused", "replay", bs, "--synthetic", "5", "--producer-config",
+        bogus.toString());
+    assertUsageError("Invalid url in bootstrap.servers", "replay", "--bootstrap-servers", "nohost", "--synthetic", "5");
   }
 
   @Test

@@ -178,7 +178,7 @@ public final class Replayer {
     byte[][] prefixes = Arrays.stream(sourceNames()).map(EventClock::idPrefix).toArray(byte[][]::new);
     byte[] id = new byte[Arrays.stream(prefixes).mapToInt(p -> p.length).max().orElse(0) + 20];
     Pacer pacer = new Pacer();
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProperties(cfg))) {
+    try (KafkaProducer<byte[], byte[]> producer = client(() -> new KafkaProducer<>(producerProperties(cfg)))) {
       reader.start();
       outer:
       while (true) {
@@ -290,9 +290,23 @@ public final class Replayer {
         p.get(ProducerConfig.LINGER_MS_CONFIG), p.get(ProducerConfig.BATCH_SIZE_CONFIG));
   }
 
+  /** Makes a Kafka client; a setting Kafka refuses is a usage error that names the setting. */
+  private static <T> T client(java.util.function.Supplier<T> make) {
+    try {
+      return make.get();
+    } catch (org.apache.kafka.common.config.ConfigException e) {
+      throw new IllegalArgumentException("Kafka client setting refused (check --bootstrap-servers and "
+          + "--producer-config): " + e.getMessage(), e);
+    } catch (KafkaException e) {
+      Throwable c = e.getCause() != null ? e.getCause() : e;
+      throw new IllegalArgumentException("cannot create the Kafka client (check --bootstrap-servers and "
+          + "--producer-config): " + c.getMessage(), e);
+    }
+  }
+
   /** Creates the topic when it is missing (with --partitions); reports what it found. */
   private void ensureTopic() {
-    Admin admin = Admin.create(adminProperties(cfg));
+    Admin admin = client(() -> Admin.create(adminProperties(cfg)));
     try {
       Optional<TopicDescription> d;
       try {
