@@ -25,8 +25,8 @@ import picocli.CommandLine.Option;
             + "spread over the day, so --speedup 1 replays a day at its real rate.",
         "The producer is idempotent with acks=all; a missing topic is created. Malformed lines are counted, reported "
             + "with file and line, and written to --rejects; they never stop the replay. Ctrl-C flushes and prints "
-            + "the flags that resume the replay. Exit code: 0 when every record was acknowledged, 1 otherwise, 2 for "
-            + "bad flags."},
+            + "the flags that resume the replay. Exit code: 0 when every record was acknowledged, 1 when one was not "
+            + "or the input could not be read to its end, 2 for bad flags."},
     footer = {"", "Examples:",
         "  ./tinyrec replay --bootstrap-servers localhost:9092 --topic events \\",
         "      --input day_0.gz day_1.gz --speedup 3600",
@@ -141,7 +141,8 @@ public final class ReplayCommand implements Callable<Integer> {
       ReplaySummary summary = replayer.run();
       replayer.printSummary(summary);
       System.out.flush();
-      return summary.allAcknowledged() ? 0 : 1;
+      // Not every record acknowledged, or the input could not be read to its end: the replay failed.
+      return summary.allAcknowledged() && summary.firstError() == null ? 0 : 1;
     } finally {
       reported.countDown();
       try {

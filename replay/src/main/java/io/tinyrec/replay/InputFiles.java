@@ -95,7 +95,12 @@ final class InputFiles {
       if (end == buf.length) {
         buf = Arrays.copyOf(buf, buf.length * 2);
       }
-      int n = in.read(buf, end, buf.length - end);
+      int n;
+      try {
+        n = in.read(buf, end, buf.length - end);
+      } catch (IOException e) {
+        throw new IOException("after line " + lineNo + ": " + e.getMessage(), e);
+      }
       if (n < 0) {
         break;
       }

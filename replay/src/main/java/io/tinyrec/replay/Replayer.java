@@ -458,6 +458,9 @@ public final class Replayer {
           }
         });
       } catch (IOException e) {
+        if (c[0].size > 0) {
+          put(queue, c[0]); // the lines before the damage still go out, so the resume point is exact
+        }
         throw new IOException(file + ": " + e.getMessage(), e);
       }
       if (c[0].size > 0) {

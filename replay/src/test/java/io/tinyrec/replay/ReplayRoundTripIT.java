@@ -283,6 +283,27 @@ class ReplayRoundTripIT {
   }
 
   @Test
+  void shouldReportACorruptGzipFileWithTheLineToResumeFrom(LocalKafkaBroker broker, @TempDir Path dir)
+      throws Exception {
+    byte[] whole;
+    try (var bytes = new ByteArrayOutputStream(); OutputStream o = new GZIPOutputStream(bytes)) {
+      Files.copy(SAMPLE, o);
+      o.close();
+      whole = bytes.toByteArray();
+    }
+    Path cut = dir.resolve("cut.tsv.gz");
+    Files.write(cut, java.util.Arrays.copyOf(whole, whole.length / 2));
+    ReplaySummary s = new Replayer(ReplayConfig.ofFiles(broker.bootstrapServers(), "rt.cut", List.of(cut))
+        .withDays(86_400, 1999), out, err).run();
+    assertTrue(s.stopped());
+    assertTrue(s.allAcknowledged(), "what was read was sent and acknowledged");
+    assertTrue(s.produced() > 0 && s.produced() < 1999, "part of the file was read: " + s.produced());
+    assertNotNull(s.firstError());
+    assertTrue(s.firstError().contains(cut.toString()) && s.firstError().contains("after line"), s.firstError());
+    assertEquals(s.produced() + 1, s.resume().fromLine());
+  }
+
+  @Test
   void shouldCreateAMissingTopicWithTheRequestedPartitionsAndSpreadKeysOverThem(LocalKafkaBroker broker)
       throws Exception {
     ReplayConfig cfg = new ReplayConfig(broker.bootstrapServers(), "rt.partitioned", 3, List.of(), 3000, 1, -1,
