@@ -36,6 +36,7 @@ public final class Tinyrec implements Runnable {
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Tinyrec());
     cl.setCaseInsensitiveEnumValuesAllowed(true);
+    cl.setUnmatchedOptionsAllowedAsOptionParameters(false);
     cl.setExecutionExceptionHandler((ex, line, parseResult) -> {
       if (ex instanceof IllegalArgumentException) {
         line.getErr().println("tinyrec " + line.getCommandName() + ": " + ex.getMessage());
