@@ -6,7 +6,7 @@
 # COPIES > 1 replays a file of COPIES gzip members of the ROWS-row file back to back (ROWS x COPIES
 # lines), which shows the steady state once the JVMs' start-up and JIT cost is spread out.
 #
-# 1. generates ROWS synthetic Criteo rows as a .tsv.gz (once; kept in runs/bench/),
+# 1. generates ROWS synthetic Criteo rows as a .tsv.gz (once; kept in runs/bench-replay/),
 # 2. starts a local broker (./tinyrec kafka on a free port, temporary data) and warms it up,
 # 3. replays the file with --max twice: as a user would (lines counted first to lay out event
 #    times) and with --rows-per-day (no counting pass),
@@ -16,7 +16,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROWS="${1:-1000000}"
-OUT="$ROOT/runs/bench"
+OUT="$ROOT/runs/bench-replay"
 mkdir -p "$OUT"
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 DATA="$OUT/syn-$ROWS.tsv.gz"
