@@ -3,63 +3,37 @@ package io.tinyrec.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Flag handling of kafka, topics and replay: help for every flag, exit code 2 and a message for bad values. */
 class KafkaCommandsTest {
-  record Run(int code, String out, String err) {}
-
-  static Run run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    StringWriter cliErr = new StringWriter();
-    StringWriter cliOut = new StringWriter();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      CommandLine cl = Tinyrec.commandLine();
-      cl.setErr(new PrintWriter(cliErr, true));
-      cl.setOut(new PrintWriter(cliOut, true));
-      int code = cl.execute(args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8) + cliOut,
-          err.toString(StandardCharsets.UTF_8) + cliErr);
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
+  static CliRun run(String... args) {
+    return CliRun.of(args);
   }
 
   private static void assertUsageError(String expected, String... args) {
-    Run r = run(args);
+    CliRun r = run(args);
     assertEquals(2, r.code(), String.join(" ", args) + " -> " + r.err());
     assertTrue(r.err().contains(expected), "expected '" + expected + "' in: " + r.err());
   }
 
   @Test
   void shouldDescribeEveryFlagInHelp() {
-    Run replay = run("replay", "--help");
+    CliRun replay = run("replay", "--help");
     assertEquals(0, replay.code());
     for (String flag : new String[] {"--bootstrap-servers", "--topic", "--partitions", "--input", "--synthetic",
         "--seed", "--rate", "--speedup", "--max", "--day-seconds", "--rows-per-day", "--start-day", "--start-time",
         "--from-line", "--rejects", "--producer-config", "--[no-]progress"}) {
       assertTrue(replay.out().contains(flag), flag + " missing from replay --help");
     }
-    Run kafka = run("kafka", "--help");
+    CliRun kafka = run("kafka", "--help");
     for (String flag : new String[] {"--port", "--data-dir", "--create-topics", "--broker-config"}) {
       assertTrue(kafka.out().contains(flag), flag + " missing from kafka --help");
     }
-    Run create = run("topics", "create", "--help");
+    CliRun create = run("topics", "create", "--help");
     for (String flag : new String[] {"--bootstrap-servers", "--events-partitions", "--sync-retention",
         "--max-snapshot-bytes", "--events", "--models", "--dlq", "--command-config"}) {
       assertTrue(create.out().contains(flag), flag + " missing from topics create --help");

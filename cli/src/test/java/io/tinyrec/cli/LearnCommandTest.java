@@ -4,50 +4,25 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tinyrec.model.codec.SnapshotCodec;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class LearnCommandTest {
-  /** Runs the CLI in-process and returns exit code, stdout and stderr. */
-  record Run(int code, String out, String err) {}
-
-  static Run run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    StringWriter cliErr = new StringWriter();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      CommandLine cl = Tinyrec.commandLine();
-      cl.setErr(new PrintWriter(cliErr, true));
-      cl.setOut(new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true));
-      int code = cl.execute(args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8) + cliErr);
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
+  static CliRun run(String... args) {
+    return CliRun.of(args);
   }
 
   @Test
   void generateThenLearnShouldPrintOneJsonLineWithEveryField(@TempDir Path dir) throws Exception {
     Path data = dir.resolve("syn.tsv.gz");
-    Run gen = run("generate", "--rows", "3000", "--seed", "3", "--out", data.toString());
+    CliRun gen = run("generate", "--rows", "3000", "--seed", "3", "--out", data.toString());
     assertEquals(0, gen.code(), gen.err());
     assertTrue(gen.err().contains("teacher (best achievable): auc"), gen.err());
     Files.writeString(dir.resolve("bad.tsv"), "1\tnot\ta\trow\n");
     Path snap = dir.resolve("m.trsn");
-    Run learn = run("learn", "--input", data.toString(), dir.resolve("bad.tsv").toString(), "--preset", "small",
+    CliRun learn = run("learn", "--input", data.toString(), dir.resolve("bad.tsv").toString(), "--preset", "small",
         "--batch", "64", "--json", "--save-snapshot", snap.toString());
     assertEquals(0, learn.code(), learn.err());
     String json = learn.out().trim();
@@ -64,7 +39,7 @@ class LearnCommandTest {
   @Test
   void strictModeShouldFailNamingTheLine(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve("bad.tsv"), "1\tnot\ta\trow\n");
-    Run r = run("learn", "--input", dir.resolve("bad.tsv").toString(), "--preset", "small", "--strict");
+    CliRun r = run("learn", "--input", dir.resolve("bad.tsv").toString(), "--preset", "small", "--strict");
     assertEquals(1, r.code());
     assertTrue(r.err().contains("bad.tsv:1"), r.err());
   }
@@ -73,26 +48,26 @@ class LearnCommandTest {
   void badFlagsAndValuesShouldExitTwoWithAClearMessage(@TempDir Path dir) throws Exception {
     Path f = dir.resolve("x.tsv");
     Files.writeString(f, "");
-    Run unknown = run("learn", "--input", f.toString(), "--frobnicate");
+    CliRun unknown = run("learn", "--input", f.toString(), "--frobnicate");
     assertEquals(2, unknown.code());
     assertTrue(unknown.err().contains("Unknown option: '--frobnicate'"), unknown.err());
-    Run badValue = run("learn", "--input", f.toString(), "--robe-z", "5");
+    CliRun badValue = run("learn", "--input", f.toString(), "--robe-z", "5");
     assertEquals(2, badValue.code());
     assertTrue(badValue.err().contains("--robe-z must divide --dim=16, got 5"), badValue.err());
-    Run badEnum = run("learn", "--input", f.toString(), "--optimizer", "adam");
+    CliRun badEnum = run("learn", "--input", f.toString(), "--optimizer", "adam");
     assertEquals(2, badEnum.code());
     assertTrue(badEnum.err().contains("--optimizer must be one of sgd, adagrad, got 'adam'"), badEnum.err());
-    Run missing = run("learn", "--input", dir.resolve("nope.tsv").toString());
+    CliRun missing = run("learn", "--input", dir.resolve("nope.tsv").toString());
     assertEquals(2, missing.code());
     assertTrue(missing.err().contains("does not exist"), missing.err());
   }
 
   @Test
   void helpShouldListEverySubcommand() {
-    Run r = run("--help");
+    CliRun r = run("--help");
     assertEquals(0, r.code());
     assertTrue(r.out().contains("generate") && r.out().contains("learn"), r.out());
-    Run sub = run("learn", "--help");
+    CliRun sub = run("learn", "--help");
     assertEquals(0, sub.code());
     assertTrue(sub.out().contains("--robe-size"), sub.out());
   }
