@@ -28,6 +28,8 @@ public final class Dlrm {
   private final Interaction interaction;
   private final Optimizer optimizer;
   private final List<Param> params = new ArrayList<>();
+  /** Every MLP layer, bottom then top; fixed at construction. */
+  private final List<Linear> layers = new ArrayList<>();
   private int capacity;
   private float[] emb = new float[0];
   private float[] dEmb = new float[0];
@@ -48,6 +50,7 @@ public final class Dlrm {
     this.optimizer = Optimizer.of(config);
     for (Mlp m : new Mlp[] {bottom, top}) {
       for (Linear l : m.layers()) {
+        layers.add(l);
         params.add(l.weight());
         params.add(l.bias());
       }
@@ -83,10 +86,8 @@ public final class Dlrm {
 
   /** Must be called after dense weights were written directly (a restore or a merge). */
   public void weightsChangedInPlace() {
-    for (Mlp m : new Mlp[] {bottom, top}) {
-      for (Linear l : m.layers()) {
-        l.weightsChangedInPlace();
-      }
+    for (Linear l : layers) {
+      l.weightsChangedInPlace();
     }
   }
 
@@ -97,11 +98,6 @@ public final class Dlrm {
       n += p.size();
     }
     return n * Float.BYTES;
-  }
-
-  /** Multiply-adds per row of the forward pass through the MLPs. */
-  public long mlpMacsPerRow() {
-    return bottom.macsPerRow() + top.macsPerRow();
   }
 
   private void ensureCapacity(int batch) {
@@ -173,8 +169,7 @@ public final class Dlrm {
       return false;
     }
     top.backward(n, true);
-    interaction.backward(n, bottom.output(), bottom.outputStride(), emb, top.inputGrad(), top.inputStride(),
-        bottom.outputGrad(), dEmb);
+    interaction.backward(n, top.inputGrad(), top.inputStride(), bottom.outputGrad(), bottom.outputStride(), dEmb);
     bottom.backward(n, false);
     embedding.accumulateGradients(dEmb);
     return embedding.gradientsFinite() && denseGradientsFinite();
@@ -185,14 +180,12 @@ public final class Dlrm {
     // masked output gradient) or the weight gradient; checking biases plus the first bottom
     // weight gradient is a cheap, sufficient screen for NaN/Inf produced by the batch.
     float s = 0f;
-    for (Param p : params) {
-      if (p.shape().length == 1) {
-        for (float g : p.grad()) {
-          s += g * 0f;
-        }
+    for (Linear l : layers) {
+      for (float g : l.bias().grad()) {
+        s += g * 0f;
       }
     }
-    for (float g : params.get(0).grad()) {
+    for (float g : layers.get(0).weight().grad()) {
       s += g * 0f;
     }
     return s == 0f;

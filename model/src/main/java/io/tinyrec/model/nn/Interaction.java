@@ -72,12 +72,10 @@ public final class Interaction {
 
   /**
    * Back-propagates dOut (row stride ldOut) into dBot (row stride ldBot, overwritten) and dEmb
-   * (26 x d per row, overwritten), given the same inputs as the forward pass.
+   * (26 x d per row, overwritten). Must follow the {@link #forward} of the same batch: it reuses
+   * the feature-major block that pass built instead of transposing the inputs again.
    */
-  public void backward(int batch, float[] bot, int ldBot, float[] emb, float[] dOut, int ldOut, float[] dBot,
-      float[] dEmb) {
-    ensureCapacity(batch);
-    gather(batch, bot, ldBot, emb);
+  public void backward(int batch, float[] dOut, int ldOut, float[] dBot, int ldBot, float[] dEmb) {
     if (batch < cols) {
       java.util.Arrays.fill(z, 0f); // padding columns must not carry stale gradients
     }

@@ -64,11 +64,6 @@ public final class Linear {
     return bias;
   }
 
-  /** Multiply-adds per row of the forward pass. */
-  public long macsPerRow() {
-    return (long) in * out;
-  }
-
   /** y[b] = act(x[b] W + bias) for b < batch; x has row stride ldx, y row stride ldy. */
   public void forward(int batch, float[] x, int ldx, float[] y, int ldy) {
     Kernels.gemm(batch, out, in, x, 0, ldx, 1, weight.value, 0, out, y, 0, ldy, false);

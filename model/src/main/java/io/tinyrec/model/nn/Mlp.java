@@ -32,10 +32,6 @@ public final class Mlp {
     return layers.clone();
   }
 
-  public int in() {
-    return layers[0].in();
-  }
-
   public int out() {
     return layers[layers.length - 1].out();
   }
@@ -48,14 +44,6 @@ public final class Mlp {
   /** Row stride of the output buffer. */
   public int outputStride() {
     return ld[layers.length];
-  }
-
-  public long macsPerRow() {
-    long s = 0;
-    for (Linear l : layers) {
-      s += l.macsPerRow();
-    }
-    return s;
   }
 
   public void ensureCapacity(int batch) {

@@ -48,9 +48,4 @@ public final class RobeEmbedding extends Embedding {
     return (int) (h % range);
   }
 
-  /** Floats a block spans. */
-  public int z() {
-    return chunkLen;
-  }
-
 }

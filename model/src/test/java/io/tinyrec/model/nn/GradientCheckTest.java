@@ -8,6 +8,7 @@ import io.tinyrec.model.Dlrm;
 import io.tinyrec.model.ModelConfig;
 import io.tinyrec.model.synthetic.SyntheticCriteo;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,6 +22,17 @@ class GradientCheckTest {
     double tol = 2e-3 + 2e-2 * Math.max(Math.abs(numeric), Math.abs(analytic));
     assertTrue(Math.abs(numeric - analytic) <= tol,
         what + ": numeric " + numeric + " vs analytic " + analytic + " (tolerance " + tol + ")");
+  }
+
+  /** Central difference of loss with respect to v[i]; v[i] is restored afterwards. */
+  private static double numeric(float[] v, int i, Supplier<Double> loss) {
+    float keep = v[i];
+    v[i] = (float) (keep + H);
+    double up = loss.get();
+    v[i] = (float) (keep - H);
+    double down = loss.get();
+    v[i] = keep;
+    return (up - down) / (2 * H);
   }
 
   private static float[] random(SplittableRandom r, int n) {
@@ -55,7 +67,7 @@ class GradientCheckTest {
       }
       float[] rr = random(r, batch * ldy);
       float[] y = new float[batch * ldy];
-      java.util.function.Supplier<Double> loss = () -> {
+      Supplier<Double> loss = () -> {
         layer.weightsChangedInPlace();
         layer.forward(batch, x, ld, y, ldy);
         double s = 0;
@@ -73,35 +85,17 @@ class GradientCheckTest {
       float[] w = layer.weight().value();
       float[] gw = layer.weight().grad().clone();
       for (int i = 0; i < w.length; i += 7) {
-        float keep = w[i];
-        w[i] = (float) (keep + H);
-        double up = loss.get();
-        w[i] = (float) (keep - H);
-        double down = loss.get();
-        w[i] = keep;
-        assertClose((up - down) / (2 * H), gw[i], "relu=" + relu + " weight " + i);
+        assertClose(numeric(w, i, loss), gw[i], "relu=" + relu + " weight " + i);
       }
       float[] bias = layer.bias().value();
       float[] gb = layer.bias().grad().clone();
       for (int j = 0; j < out; j++) {
-        float keep = bias[j];
-        bias[j] = (float) (keep + H);
-        double up = loss.get();
-        bias[j] = (float) (keep - H);
-        double down = loss.get();
-        bias[j] = keep;
-        assertClose((up - down) / (2 * H), gb[j], "relu=" + relu + " bias " + j);
+        assertClose(numeric(bias, j, loss), gb[j], "relu=" + relu + " bias " + j);
       }
       for (int b = 0; b < batch; b++) {
         for (int i = 0; i < in; i++) {
           int k = b * ld + i;
-          float keep = x[k];
-          x[k] = (float) (keep + H);
-          double up = loss.get();
-          x[k] = (float) (keep - H);
-          double down = loss.get();
-          x[k] = keep;
-          assertClose((up - down) / (2 * H), dx[k], "relu=" + relu + " input " + b + "," + i);
+          assertClose(numeric(x, k, loss), dx[k], "relu=" + relu + " input " + b + "," + i);
         }
       }
     }
@@ -127,33 +121,22 @@ class GradientCheckTest {
         System.arraycopy(random(r, it.outWidth()), 0, rr, b * ldOut, it.outWidth());
       }
       float[] out = new float[batch * ldOut];
-      java.util.function.Supplier<Double> loss = () -> {
+      Supplier<Double> loss = () -> {
         it.forward(batch, bot, ldBot, emb, out, ldOut);
         return dot(out, rr, out.length);
       };
       loss.get();
       float[] dBot = new float[batch * ldBot];
       float[] dEmb = new float[emb.length];
-      it.backward(batch, bot, ldBot, emb, rr, ldOut, dBot, dEmb);
+      loss.get(); // backward reuses the forward pass of the same inputs
+      it.backward(batch, rr, ldOut, dBot, ldBot, dEmb);
       for (int k = 0; k < emb.length; k += 5) {
-        float keep = emb[k];
-        emb[k] = (float) (keep + H);
-        double up = loss.get();
-        emb[k] = (float) (keep - H);
-        double down = loss.get();
-        emb[k] = keep;
-        assertClose((up - down) / (2 * H), dEmb[k], "self=" + self + " embedding element " + k);
+        assertClose(numeric(emb, k, loss), dEmb[k], "self=" + self + " embedding element " + k);
       }
       for (int b = 0; b < batch; b++) {
         for (int k = 0; k < d; k++) {
           int i = b * ldBot + k;
-          float keep = bot[i];
-          bot[i] = (float) (keep + H);
-          double up = loss.get();
-          bot[i] = (float) (keep - H);
-          double down = loss.get();
-          bot[i] = keep;
-          assertClose((up - down) / (2 * H), dBot[i], "self=" + self + " bottom element " + b + "," + k);
+          assertClose(numeric(bot, i, loss), dBot[i], "self=" + self + " bottom element " + b + "," + k);
         }
       }
     }
@@ -176,16 +159,12 @@ class GradientCheckTest {
       e.lookup(batch, cats, out);
       e.accumulateGradients(rr);
       float[] w = e.weights();
+      Supplier<Double> loss = () -> {
+        e.lookup(batch, cats, out);
+        return dot(out, rr, out.length);
+      };
       for (int i = 0; i < w.length; i++) {
-        float keep = w[i];
-        w[i] = (float) (keep + H);
-        e.lookup(batch, cats, out);
-        double up = dot(out, rr, out.length);
-        w[i] = (float) (keep - H);
-        e.lookup(batch, cats, out);
-        double down = dot(out, rr, out.length);
-        w[i] = keep;
-        assertClose((up - down) / (2 * H), e.gradientAt(i), kind + " element " + i);
+        assertClose(numeric(w, i, loss), e.gradientAt(i), kind + " element " + i);
       }
       e.discardGradients();
     }
@@ -203,7 +182,7 @@ class GradientCheckTest {
         batch.add(stream.sample(i).row());
       }
       assertTrue(model.computeGradients(batch, null));
-      java.util.function.Supplier<Double> loss = () -> {
+      Supplier<Double> loss = () -> {
         model.weightsChangedInPlace();
         float[] p = new float[8];
         model.score(batch, p);
@@ -218,13 +197,7 @@ class GradientCheckTest {
         float[] w = p.value();
         float[] g = p.grad().clone();
         for (int i = 0; i < w.length; i += Math.max(1, w.length / 12)) {
-          float keep = w[i];
-          w[i] = (float) (keep + H);
-          double up = loss.get();
-          w[i] = (float) (keep - H);
-          double down = loss.get();
-          w[i] = keep;
-          assertClose((up - down) / (2 * H), g[i], kind + " " + p.name() + "[" + i + "]");
+          assertClose(numeric(w, i, loss), g[i], kind + " " + p.name() + "[" + i + "]");
         }
       }
       // The loss evaluations above moved nothing, so one fresh backward pass gives the reference.
@@ -235,14 +208,7 @@ class GradientCheckTest {
       int checked = 0;
       for (int s = 0; s < e.touchedBlocks() && checked < 20; s++) {
         int i = e.touchedBlock(s) * e.blockSize();
-        float analytic = e.gradientAt(i);
-        float keep = w[i];
-        w[i] = (float) (keep + H);
-        double up = loss.get();
-        w[i] = (float) (keep - H);
-        double down = loss.get();
-        w[i] = keep;
-        assertClose((up - down) / (2 * H), analytic, kind + " embedding element " + i);
+        assertClose(numeric(w, i, loss), e.gradientAt(i), kind + " embedding element " + i);
         checked++;
       }
       assertEquals(20, checked);
