@@ -42,7 +42,11 @@ public final class SnapshotCodec {
   public static byte[] encode(Dlrm model, boolean withOptimizerState) {
     ModelConfig c = model.config();
     List<Tensor> tensors = tensorsOf(model, withOptimizerState);
-    long size = 4 + 2 + 2 + configBytes(c) + 16 + 4 + 4;
+    // The config is encoded first so its length is measured, not restated field by field.
+    ByteBuffer config = ByteBuffer.allocate(1024).order(ByteOrder.LITTLE_ENDIAN);
+    writeConfig(config, c);
+    config.flip();
+    long size = 4 + 2 + 2 + config.remaining() + 16 + 4 + 4;
     for (Tensor t : tensors) {
       size += 1 + t.name.length + 1 + 4L * t.shape.length + 1 + 4L * t.data.length;
     }
@@ -53,7 +57,7 @@ public final class SnapshotCodec {
     b.put(MAGIC);
     b.putShort((short) FORMAT_VERSION);
     b.putShort((short) (withOptimizerState ? FLAG_OPTIMIZER_STATE : 0));
-    writeConfig(b, c);
+    b.put(config);
     b.putLong(model.rowsTrained());
     b.putLong(model.skippedUpdates());
     b.putInt(tensors.size());
@@ -245,10 +249,6 @@ public final class SnapshotCodec {
       in = w;
     }
     return n;
-  }
-
-  private static long configBytes(ModelConfig c) {
-    return 4 + 1 + 4L * c.bottom().length + 1 + 4L * c.top().length + 1 + 1 + 12 + 1 + 1 + 12 + 8 + 24;
   }
 
   private static void writeConfig(ByteBuffer b, ModelConfig c) {
