@@ -1,15 +1,12 @@
 package io.tinyrec.replay;
 
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.zip.GZIPInputStream;
 
 /**
  * Reads Criteo inputs, plain or gzip (detected by magic bytes, as CriteoReader does), as byte lines:
@@ -26,14 +23,9 @@ final class InputFiles {
     void line(byte[] buf, int off, int len, long lineNo) throws InterruptedException;
   }
 
-  /** Opens a file, un-gzipping it when it starts with the gzip magic bytes. */
+  /** Opens a file, un-gzipping it when it starts with the gzip magic bytes (the model's reader does the detecting). */
   static InputStream open(Path file) throws IOException {
-    InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
-    in.mark(2);
-    int b1 = in.read();
-    int b2 = in.read();
-    in.reset();
-    return b1 == 0x1f && b2 == 0x8b ? new GZIPInputStream(in, 1 << 16) : in;
+    return io.tinyrec.model.data.CriteoReader.openBytes(file);
   }
 
   /** Lines in a file: newline bytes, plus one for a last line without a newline. */

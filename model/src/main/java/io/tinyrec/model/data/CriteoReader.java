@@ -52,15 +52,17 @@ public final class CriteoReader implements Closeable {
 
   /** Opens a file as text, transparently un-gzipping it when it starts with the gzip magic. */
   public static BufferedReader open(Path file) throws IOException {
+    return new BufferedReader(new InputStreamReader(openBytes(file), StandardCharsets.UTF_8), 1 << 16);
+  }
+
+  /** Opens a file as bytes, un-gzipping it when it starts with the gzip magic (1f 8b), whatever its name. */
+  public static InputStream openBytes(Path file) throws IOException {
     InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
     in.mark(2);
     int b1 = in.read();
     int b2 = in.read();
     in.reset();
-    if (b1 == 0x1f && b2 == 0x8b) {
-      in = new GZIPInputStream(in, 1 << 16);
-    }
-    return new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16);
+    return b1 == 0x1f && b2 == 0x8b ? new GZIPInputStream(in, 1 << 16) : in;
   }
 
   /** The next row, or null at the end of the last file. */
