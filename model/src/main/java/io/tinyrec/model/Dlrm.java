@@ -91,6 +91,24 @@ public final class Dlrm {
     }
   }
 
+  /**
+   * Allocates the optimizer's state now (zeros, exactly what the first update would allocate), so
+   * that every array the model consists of exists from the start. Model sync relies on this.
+   */
+  public void allocateOptimizerState() {
+    if (!optimizer.hasState()) {
+      return;
+    }
+    for (Param p : params) {
+      if (p.state().length == 0) {
+        p.setState(new float[p.size()]);
+      }
+    }
+    if (embedding.blockState().length == 0) {
+      embedding.setBlockState(new float[embedding.numBlocks()]);
+    }
+  }
+
   /** Parameter bytes as float32: MLPs plus embedding storage. */
   public long parameterBytes() {
     long n = embedding.weights().length;

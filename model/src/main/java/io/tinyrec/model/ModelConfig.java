@@ -38,7 +38,7 @@ public record ModelConfig(
     float lrDense,
     float lrEmbedding,
     float adagradEps,
-    long seed) {
+    long seed) implements java.io.Serializable {
 
   public static final int NUM_DENSE = 13;
   public static final int NUM_SPARSE = 26;

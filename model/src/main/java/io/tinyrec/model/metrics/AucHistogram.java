@@ -27,7 +27,15 @@ public final class AucHistogram {
     addBin(bin(p), positive, 1);
   }
 
-  void addBin(int b, boolean positive, int delta) {
+  long positivesIn(int b) {
+    return pos[b];
+  }
+
+  long negativesIn(int b) {
+    return neg[b];
+  }
+
+  void addBin(int b, boolean positive, long delta) {
     if (positive) {
       pos[b] += delta;
       positives += delta;

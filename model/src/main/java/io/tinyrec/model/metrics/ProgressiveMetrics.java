@@ -82,4 +82,82 @@ public final class ProgressiveMetrics {
   public MetricsSnapshot windowed() {
     return MetricsSnapshot.of(windowHist, ringFill, wLlSum, wScoreSum, wClicks);
   }
+
+  /**
+   * The complete state (both counters, the histogram and the window's ring), so a checkpointed
+   * stream resumes its metrics where it stopped. {@link #decode} reverses it.
+   */
+  public byte[] encode() {
+    var bytes = new java.io.ByteArrayOutputStream(64 + ringFill * 5);
+    try (var out = new java.io.DataOutputStream(bytes)) {
+      out.writeInt(window);
+      out.writeLong(count);
+      out.writeDouble(llSum);
+      out.writeDouble(scoreSum);
+      out.writeLong(clicks);
+      int nonEmpty = 0;
+      for (int b = 0; b < AucHistogram.BINS; b++) {
+        nonEmpty += total.positivesIn(b) != 0 || total.negativesIn(b) != 0 ? 1 : 0;
+      }
+      out.writeInt(nonEmpty);
+      for (int b = 0; b < AucHistogram.BINS; b++) {
+        if (total.positivesIn(b) != 0 || total.negativesIn(b) != 0) {
+          out.writeInt(b);
+          out.writeLong(total.positivesIn(b));
+          out.writeLong(total.negativesIn(b));
+        }
+      }
+      out.writeDouble(wLlSum);
+      out.writeDouble(wScoreSum);
+      out.writeLong(wClicks);
+      out.writeInt(ringFill);
+      int start = ringFill == window ? ringPos : 0;
+      for (int i = 0; i < ringFill; i++) {
+        int k = (start + i) % window;
+        out.writeFloat(ringScore[k]);
+        out.writeBoolean(ringLabel[k]);
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  /** Restores metrics written by {@link #encode}. */
+  public static ProgressiveMetrics decode(byte[] bytes) {
+    try (var in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes))) {
+      ProgressiveMetrics m = new ProgressiveMetrics(in.readInt());
+      m.count = in.readLong();
+      m.llSum = in.readDouble();
+      m.scoreSum = in.readDouble();
+      m.clicks = in.readLong();
+      int nonEmpty = in.readInt();
+      for (int i = 0; i < nonEmpty; i++) {
+        int b = in.readInt();
+        m.total.addBin(b, true, in.readLong());
+        m.total.addBin(b, false, in.readLong());
+      }
+      double wLl = in.readDouble();
+      double wScore = in.readDouble();
+      long wClk = in.readLong();
+      int fill = in.readInt();
+      for (int i = 0; i < fill; i++) {
+        float score = in.readFloat();
+        boolean label = in.readBoolean();
+        int bin = AucHistogram.bin(score);
+        m.ringBin[m.ringPos] = bin;
+        m.ringScore[m.ringPos] = score;
+        m.ringLabel[m.ringPos] = label;
+        m.ringPos = m.ringPos + 1 == m.window ? 0 : m.ringPos + 1;
+        m.windowHist.addBin(bin, label, 1);
+      }
+      m.ringFill = fill;
+      m.wLlSum = wLl;
+      m.wScoreSum = wScore;
+      m.wClicks = wClk;
+      return m;
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("corrupt progressive-metrics state (" + bytes.length + " bytes)", e);
+    }
+  }
 }

@@ -1,0 +1,150 @@
+package io.tinyrec.jobs;
+
+import io.tinyrec.jobs.events.EventDecoder;
+import io.tinyrec.jobs.events.RawRecord;
+import io.tinyrec.jobs.events.RawRecordDeserializer;
+import io.tinyrec.jobs.events.TrainingEvent;
+import io.tinyrec.jobs.kafka.KafkaOut;
+import io.tinyrec.jobs.kafka.KafkaOutSerializer;
+import io.tinyrec.jobs.kafka.SyncRecord;
+import io.tinyrec.jobs.kafka.SyncRecordDeserializer;
+import io.tinyrec.jobs.kafka.UntilLastSource;
+import io.tinyrec.jobs.learner.Learner;
+import io.tinyrec.jobs.learner.LearnerUpdate;
+import io.tinyrec.jobs.merger.Merger;
+import java.time.Duration;
+import java.util.Properties;
+import org.apache.flink.api.common.eventtime.Watermark;
+import org.apache.flink.api.common.eventtime.WatermarkGenerator;
+import org.apache.flink.api.common.eventtime.WatermarkOutput;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.streaming.api.datastream.BroadcastStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * The training job's graph:
+ * <pre>
+ * events --KafkaSource--> decode (undecodable/invalid -> dlq)
+ *   --keyBy(event key)--> Learner x N  (broadcast side: sync topic) --scores--> scores
+ *   --updates--> Merger x 1 --sync, snapshots (EXACTLY_ONCE)--> sync, models
+ * </pre>
+ * The loop from the merger back to the learners goes through the sync topic, because Flink 2.x
+ * has no iterations; Kafka also buffers the cycle, so it cannot deadlock on backpressure.
+ */
+public final class TrainJob {
+  /** Largest Kafka message the job writes or reads: a full model with optimizer state. */
+  public static final int MAX_MESSAGE_BYTES = 64 << 20;
+  /** Below the broker's default transaction.max.timeout.ms (15 min), or the sink never commits. */
+  static final String TRANSACTION_TIMEOUT_MS = "600000";
+
+  private TrainJob() {}
+
+  /** Adds the job to the environment (checkpointing and the like are the caller's). */
+  public static void build(StreamExecutionEnvironment env, TrainJobConfig c) {
+    Properties client = c.kafkaClientProperties();
+
+    KafkaSourceBuilder<RawRecord> events = KafkaSource.<RawRecord>builder()
+        .setBootstrapServers(c.bootstrapServers)
+        .setTopics(c.eventsTopic)
+        .setGroupId("tinyrec-train-" + c.modelName)
+        .setStartingOffsets(OffsetsInitializer.earliest())
+        .setDeserializer(new RawRecordDeserializer())
+        .setProperties(client)
+        .setProperty("commit.offsets.on.checkpoint", "true");
+    if (c.bounded) {
+      events.setBounded(OffsetsInitializer.latest());
+    }
+    SingleOutputStreamOperator<TrainingEvent> decoded = env
+        .fromSource(events.build(), WatermarkStrategy.noWatermarks(), "events")
+        .uid("events-source").setParallelism(c.learners)
+        .process(new EventDecoder(c.dlqTopic)).uid("decode").name("decode").setParallelism(c.learners);
+    DataStream<TrainingEvent> timed = decoded
+        .assignTimestampsAndWatermarks(WatermarkStrategy.<TrainingEvent>forBoundedOutOfOrderness(Duration.ofSeconds(5))
+            .withTimestampAssigner((e, ts) -> e.eventTime)
+            .withIdleness(Duration.ofSeconds(30)))
+        .uid("event-time").name("event-time").setParallelism(c.learners);
+
+    KafkaSource<SyncRecord> syncKafka = KafkaSource.<SyncRecord>builder()
+        .setBootstrapServers(c.bootstrapServers)
+        .setTopics(c.syncTopic)
+        .setGroupId("tinyrec-sync-" + c.modelName)
+        .setStartingOffsets(OffsetsInitializer.latest())
+        .setDeserializer(new SyncRecordDeserializer())
+        .setProperties(client)
+        .setProperty("isolation.level", "read_committed")
+        .setProperty("max.partition.fetch.bytes", Integer.toString(MAX_MESSAGE_BYTES))
+        .setProperty("fetch.max.bytes", Integer.toString(MAX_MESSAGE_BYTES))
+        .setProperty("commit.offsets.on.checkpoint", "false")
+        .build();
+    BroadcastStream<SyncRecord> sync = env
+        .fromSource(new UntilLastSource<>(syncKafka, r -> r.last), WatermarkStrategy.forGenerator(ctx -> new NoEventTime()),
+            "sync")
+        .uid("sync-source").setParallelism(1)
+        .broadcast(Learner.GLOBAL_MODEL);
+
+    SingleOutputStreamOperator<LearnerUpdate> learned = timed
+        .keyBy(e -> e.key)
+        .connect(sync)
+        .process(new Learner(c)).uid("learner").name("learner").setParallelism(c.learners);
+
+    SingleOutputStreamOperator<KafkaOut> merged = learned
+        .keyBy(u -> 0)
+        .process(new Merger(c)).uid("merger").name("merger").setParallelism(1).setMaxParallelism(1);
+
+    merged.sinkTo(exactlyOnceSink(c, "merger")).uid("merger-sink").name("sync and models sink").setParallelism(1);
+    learned.getSideOutput(Learner.SCORES).sinkTo(atLeastOnceSink(c)).uid("scores-sink").name("scores sink")
+        .setParallelism(c.learners);
+    decoded.getSideOutput(EventDecoder.DEAD_LETTERS).sinkTo(atLeastOnceSink(c)).uid("dlq-sink").name("dlq sink")
+        .setParallelism(c.learners);
+  }
+
+  private static KafkaSink<KafkaOut> exactlyOnceSink(TrainJobConfig c, String name) {
+    Properties p = producerProperties(c);
+    p.setProperty("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
+    return KafkaSink.<KafkaOut>builder()
+        .setBootstrapServers(c.bootstrapServers)
+        .setKafkaProducerConfig(p)
+        .setRecordSerializer(new KafkaOutSerializer())
+        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+        .setTransactionalIdPrefix("tinyrec-" + c.modelName + "-" + name)
+        .build();
+  }
+
+  private static KafkaSink<KafkaOut> atLeastOnceSink(TrainJobConfig c) {
+    return KafkaSink.<KafkaOut>builder()
+        .setBootstrapServers(c.bootstrapServers)
+        .setKafkaProducerConfig(producerProperties(c))
+        .setRecordSerializer(new KafkaOutSerializer())
+        .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+        .build();
+  }
+
+  private static Properties producerProperties(TrainJobConfig c) {
+    Properties p = c.kafkaClientProperties();
+    p.setProperty("max.request.size", Integer.toString(MAX_MESSAGE_BYTES));
+    p.setProperty("buffer.memory", Long.toString(4L * MAX_MESSAGE_BYTES));
+    p.setProperty("linger.ms", "5");
+    return p;
+  }
+
+  /**
+   * The sync stream carries no event time: it holds the watermark at its maximum so that the
+   * learners' watermark is the events' watermark alone (and reaches its end when they end).
+   */
+  static final class NoEventTime implements WatermarkGenerator<SyncRecord> {
+    @Override
+    public void onEvent(SyncRecord event, long eventTimestamp, WatermarkOutput output) {}
+
+    @Override
+    public void onPeriodicEmit(WatermarkOutput output) {
+      output.emitWatermark(new Watermark(Long.MAX_VALUE));
+    }
+  }
+}

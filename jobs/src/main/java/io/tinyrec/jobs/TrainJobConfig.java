@@ -1,0 +1,249 @@
+package io.tinyrec.jobs;
+
+import io.tinyrec.model.ModelConfig;
+import io.tinyrec.schemas.TopicDefaults;
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.TreeMap;
+
+/**
+ * Everything the training job needs to know, fixed when the job graph is built. Immutable and
+ * serializable (it travels to every operator). Built with {@link #builder}; every default is the
+ * one documented for {@code tinyrec train}.
+ */
+public final class TrainJobConfig implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  public final String bootstrapServers;
+  public final String eventsTopic;
+  public final String scoresTopic;
+  public final String syncTopic;
+  public final String modelsTopic;
+  public final String dlqTopic;
+  /** Key of the snapshots on the models topic; also names the consumer group and transactional ids. */
+  public final String modelName;
+  public final ModelConfig model;
+  /** Parallelism of the learner. */
+  public final int learners;
+  /** Micro-batch size of each learner. */
+  public final int batch;
+  /** A learner trains a partial batch once its oldest event waited this long; 0 = count-only batching. */
+  public final long maxWaitMs;
+  /** A learner sends its update to the merger after this many events (when none is in flight). */
+  public final int syncEvery;
+  /** ... or after this many milliseconds, whichever comes first. */
+  public final long syncIntervalMs;
+  /** The merger sends a full model (rather than a delta) every this many versions. */
+  public final int fullSyncEvery;
+  public final Duration snapshotInterval;
+  /** Whether snapshots also carry the optimizer state (to resume training elsewhere). */
+  public final boolean snapshotOptimizerState;
+  public final Duration checkpointInterval;
+  /** Events in the sliding window of the windowed metrics. */
+  public final int metricsWindow;
+  /** Stop at the end offsets of the events topic present at start, after a final snapshot. */
+  public final boolean bounded;
+  /** Extra Kafka client settings (security and the like), applied to every client the job makes. */
+  public final Map<String, String> kafkaProperties;
+  /**
+   * Test hook: learner subtask 0 throws once, on its first attempt, after this many events and at
+   * least one completed checkpoint. Negative = never.
+   */
+  public final long failAfterEvents;
+
+  private TrainJobConfig(Builder b) {
+    this.bootstrapServers = Objects.requireNonNull(b.bootstrapServers, "bootstrap servers");
+    this.eventsTopic = b.eventsTopic;
+    this.scoresTopic = b.scoresTopic;
+    this.syncTopic = b.syncTopic;
+    this.modelsTopic = b.modelsTopic;
+    this.dlqTopic = b.dlqTopic;
+    this.modelName = b.modelName;
+    this.model = Objects.requireNonNull(b.model, "model config");
+    this.learners = b.learners;
+    this.batch = b.batch;
+    this.maxWaitMs = b.maxWaitMs;
+    this.syncEvery = b.syncEvery;
+    this.syncIntervalMs = b.syncIntervalMs;
+    this.fullSyncEvery = b.fullSyncEvery;
+    this.snapshotInterval = b.snapshotInterval;
+    this.snapshotOptimizerState = b.snapshotOptimizerState;
+    this.checkpointInterval = b.checkpointInterval;
+    this.metricsWindow = b.metricsWindow;
+    this.bounded = b.bounded;
+    this.kafkaProperties = Map.copyOf(b.kafkaProperties);
+    this.failAfterEvents = b.failAfterEvents;
+    require(learners >= 1, "--learners must be >= 1, got " + learners);
+    require(batch >= 1, "--batch must be >= 1, got " + batch);
+    require(maxWaitMs >= 0, "--max-wait-ms must be >= 0, got " + maxWaitMs);
+    require(syncEvery >= 1, "--sync-every must be >= 1 event, got " + syncEvery);
+    require(syncIntervalMs >= 1, "--sync-interval-ms must be >= 1, got " + syncIntervalMs);
+    require(fullSyncEvery >= 1, "--full-sync-every must be >= 1 version, got " + fullSyncEvery);
+    require(!snapshotInterval.isNegative() && !snapshotInterval.isZero(), "--snapshot-interval must be > 0");
+    require(!checkpointInterval.isNegative() && !checkpointInterval.isZero(), "--checkpoint-interval must be > 0");
+    require(metricsWindow >= 1, "--metrics-window must be >= 1, got " + metricsWindow);
+    require(!modelName.isBlank(), "--model-name must not be blank");
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  public static Builder builder(String bootstrapServers, ModelConfig model) {
+    Builder b = new Builder();
+    b.bootstrapServers = bootstrapServers;
+    b.model = model;
+    return b;
+  }
+
+  /** The Kafka client settings as Properties, starting from the bootstrap servers. */
+  public Properties kafkaClientProperties() {
+    Properties p = new Properties();
+    p.putAll(kafkaProperties);
+    p.setProperty("bootstrap.servers", bootstrapServers);
+    return p;
+  }
+
+  /** The model config as flag name to value, as snapshots carry it for people and tools. */
+  public Map<String, String> modelConfigMap() {
+    ModelConfig c = model;
+    Map<String, String> m = new TreeMap<>();
+    m.put("dim", Integer.toString(c.dim()));
+    m.put("bot", join(c.bottom()));
+    m.put("top", join(c.top()));
+    m.put("self_interaction", Boolean.toString(c.selfInteraction()));
+    m.put("embedding", c.embedding().name().toLowerCase());
+    m.put("robe_size", Integer.toString(c.robeSize()));
+    m.put("robe_z", Integer.toString(c.robeZ()));
+    m.put("rows_per_table", Integer.toString(c.rowsPerTable()));
+    m.put("optimizer", c.optimizer().name().toLowerCase());
+    m.put("embedding_adagrad", c.embeddingAdagrad().name().toLowerCase());
+    m.put("lr_dense", Float.toString(c.lrDense()));
+    m.put("lr_embedding", Float.toString(c.lrEmbedding()));
+    m.put("seed", Long.toString(c.seed()));
+    m.put("batch", Integer.toString(batch));
+    m.put("learners", Integer.toString(learners));
+    return m;
+  }
+
+  private static String join(int[] xs) {
+    StringBuilder sb = new StringBuilder();
+    for (int x : xs) {
+      sb.append(sb.length() == 0 ? "" : "-").append(x);
+    }
+    return sb.toString();
+  }
+
+  /** Builder with the documented defaults. */
+  public static final class Builder {
+    private String bootstrapServers;
+    private String eventsTopic = TopicDefaults.EVENTS;
+    private String scoresTopic = TopicDefaults.SCORES;
+    private String syncTopic = TopicDefaults.SYNC;
+    private String modelsTopic = TopicDefaults.MODELS;
+    private String dlqTopic = TopicDefaults.DLQ;
+    private String modelName = "tinyrec";
+    private ModelConfig model;
+    private int learners = 1;
+    private int batch = 128;
+    private long maxWaitMs = 200;
+    private int syncEvery = 4096;
+    private long syncIntervalMs = 1000;
+    private int fullSyncEvery = 50;
+    private Duration snapshotInterval = Duration.ofSeconds(30);
+    private boolean snapshotOptimizerState;
+    private Duration checkpointInterval = Duration.ofSeconds(5);
+    private int metricsWindow = 100_000;
+    private boolean bounded;
+    private Map<String, String> kafkaProperties = Map.of();
+    private long failAfterEvents = -1;
+
+    public Builder topics(String events, String scores, String sync, String models, String dlq) {
+      this.eventsTopic = events;
+      this.scoresTopic = scores;
+      this.syncTopic = sync;
+      this.modelsTopic = models;
+      this.dlqTopic = dlq;
+      return this;
+    }
+
+    public Builder modelName(String v) {
+      this.modelName = v;
+      return this;
+    }
+
+    public Builder learners(int v) {
+      this.learners = v;
+      return this;
+    }
+
+    public Builder batch(int v) {
+      this.batch = v;
+      return this;
+    }
+
+    public Builder maxWaitMs(long v) {
+      this.maxWaitMs = v;
+      return this;
+    }
+
+    public Builder syncEvery(int v) {
+      this.syncEvery = v;
+      return this;
+    }
+
+    public Builder syncIntervalMs(long v) {
+      this.syncIntervalMs = v;
+      return this;
+    }
+
+    public Builder fullSyncEvery(int v) {
+      this.fullSyncEvery = v;
+      return this;
+    }
+
+    public Builder snapshotInterval(Duration v) {
+      this.snapshotInterval = v;
+      return this;
+    }
+
+    public Builder snapshotOptimizerState(boolean v) {
+      this.snapshotOptimizerState = v;
+      return this;
+    }
+
+    public Builder checkpointInterval(Duration v) {
+      this.checkpointInterval = v;
+      return this;
+    }
+
+    public Builder metricsWindow(int v) {
+      this.metricsWindow = v;
+      return this;
+    }
+
+    public Builder bounded(boolean v) {
+      this.bounded = v;
+      return this;
+    }
+
+    public Builder kafkaProperties(Map<String, String> v) {
+      this.kafkaProperties = v;
+      return this;
+    }
+
+    public Builder failAfterEvents(long v) {
+      this.failAfterEvents = v;
+      return this;
+    }
+
+    public TrainJobConfig build() {
+      return new TrainJobConfig(this);
+    }
+  }
+}

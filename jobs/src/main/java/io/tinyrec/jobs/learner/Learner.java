@@ -1,0 +1,580 @@
+package io.tinyrec.jobs.learner;
+
+import io.tinyrec.jobs.TrainJobConfig;
+import io.tinyrec.jobs.events.TrainingEvent;
+import io.tinyrec.jobs.kafka.KafkaOut;
+import io.tinyrec.jobs.kafka.SyncRecord;
+import io.tinyrec.model.Batch;
+import io.tinyrec.model.Dlrm;
+import io.tinyrec.model.codec.SnapshotCodec;
+import io.tinyrec.model.sync.ChunkDelta;
+import io.tinyrec.model.sync.ModelTensors;
+import io.tinyrec.schemas.ScoredEvent;
+import io.tinyrec.schemas.SingleObjectCodec;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.flink.api.common.state.BroadcastState;
+import org.apache.flink.api.common.state.CheckpointListener;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
+import org.apache.flink.api.common.typeinfo.BasicTypeInfo;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.Meter;
+import org.apache.flink.metrics.MeterView;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * One data-parallel learner. It holds a replica of the model, scores each micro-batch with it
+ * (progressive validation: before any update the batch causes), emits the scores, then trains.
+ *
+ * <p>Sync, stop-and-wait: every {@code syncEvery} events (or {@code syncIntervalMs}) it sends the
+ * merger its change since its base ({@link ChunkDelta} with before-values) and keeps training. When
+ * a sync message shows that update merged, it rebases: its replica becomes the new global model
+ * plus whatever it learned since it sent ({@link ChunkDelta#rebase}). With one learner the merge
+ * and the rebase take every value as is, so the job trains exactly as {@code tinyrec learn} does.
+ *
+ * <p>State: the global model lives in broadcast state (the last full sync message and the deltas
+ * since), identical on every learner because each applies the same messages in version order. The
+ * replica, its base, the in-flight update, the buffered micro-batch and the not-yet-sent scores
+ * are this learner's operator state, checkpointed with the source offsets.
+ */
+public final class Learner extends KeyedBroadcastProcessFunction<String, TrainingEvent, SyncRecord, LearnerUpdate>
+    implements CheckpointedFunction, CheckpointListener {
+  private static final long serialVersionUID = 1L;
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Learner.class);
+
+  /** Broadcast state: "full" -> the latest full model; "d" + version -> each delta since. */
+  public static final MapStateDescriptor<String, SyncRecord> GLOBAL_MODEL =
+      new MapStateDescriptor<>("global-model", BasicTypeInfo.STRING_TYPE_INFO, TypeInformation.of(SyncRecord.class));
+  /** Scored events, ready for the scores topic. */
+  public static final OutputTag<KafkaOut> SCORES = new OutputTag<>("scores") {};
+  /**
+   * Accumulator: at the end of a bounded run each learner adds "subtask:version:checksum" of the
+   * global model it holds, so a caller can check that every replica ended identical.
+   */
+  public static final String FINAL_MODELS_ACCUMULATOR = "learner-final-models";
+
+  private final TrainJobConfig config;
+
+  private transient ListState<byte[]> checkpointed;
+  private transient byte[] restoredState;
+  private transient int subtask;
+  private transient int attempt;
+
+  // The model: the local replica, the global model, and the base the replica was built on.
+  private transient Dlrm local;
+  private transient ModelTensors localTensors;
+  private transient Dlrm global;
+  private transient ModelTensors globalTensors;
+  private transient long globalVersion;
+  private transient long globalEpoch;
+  private transient ModelTensors base;
+  private transient long baseVersion;
+  // The update in flight: its sequence number and the replica as it was when it left.
+  private transient long seq;
+  private transient boolean inFlight;
+  private transient ModelTensors sentPoint;
+  private transient long sentAtMs;
+  // Micro-batch and what the next update reports.
+  private transient List<TrainingEvent> buffer;
+  private transient long bufferStartMs;
+  private transient boolean endTimerRegistered;
+  private transient FloatList pendingScores;
+  private transient long pendingTrained;
+  private transient long pendingSkipped;
+  private transient long eventsSinceSend;
+  private transient long lastSendMs;
+  private transient long maxEventTime;
+  private transient boolean finished;
+
+  private transient Batch trainBatch;
+  private transient Batch scoreBatch;
+  private transient float[] scoresOut;
+  private transient SingleObjectCodec<ScoredEvent> scoreCodec;
+  private transient long checkpointsCompleted;
+  private transient long eventsSeen;
+
+  private transient Meter eventsPerSecond;
+  private transient Counter droppedSyncs;
+  private transient Histogram scoreLatencyMs;
+  private transient volatile long syncLagMs;
+  private transient org.apache.flink.api.common.accumulators.ListAccumulator<String> finalModels;
+
+  public Learner(TrainJobConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public void initializeState(FunctionInitializationContext ctx) throws Exception {
+    checkpointed = ctx.getOperatorStateStore().getListState(
+        new ListStateDescriptor<>("learner", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+    subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+    attempt = getRuntimeContext().getTaskInfo().getAttemptNumber();
+    restoredState = null;
+    if (ctx.isRestored()) {
+      for (byte[] s : checkpointed.get()) {
+        if (restoredState != null) {
+          throw new IllegalStateException("learner " + subtask + " restored more than one state: the job was restored "
+              + "with a different --learners than it ran with, which is not supported");
+        }
+        restoredState = s;
+      }
+    }
+  }
+
+  @Override
+  public void open(org.apache.flink.api.common.functions.OpenContext ctx) {
+    var metrics = getRuntimeContext().getMetricGroup();
+    eventsPerSecond = metrics.meter("eventsPerSecond", new MeterView(10));
+    droppedSyncs = metrics.counter("droppedSyncMessages");
+    scoreLatencyMs = metrics.histogram("scoreLatencyMs", new DescriptiveStatisticsHistogram(10_000));
+    metrics.gauge("modelVersion", () -> baseVersion);
+    metrics.gauge("syncLagMs", () -> syncLagMs);
+    finalModels = new org.apache.flink.api.common.accumulators.ListAccumulator<>();
+    getRuntimeContext().addAccumulator(FINAL_MODELS_ACCUMULATOR, finalModels);
+    trainBatch = new Batch(config.batch);
+    scoreBatch = new Batch(config.batch);
+    scoresOut = new float[config.batch];
+    scoreCodec = SingleObjectCodec.of(ScoredEvent.class);
+  }
+
+  // ---------------------------------------------------------------- model lifecycle
+
+  /** Builds the replica and the global model on first use (fresh, or from checkpointed state). */
+  private void ensureModel(Iterable<Map.Entry<String, SyncRecord>> broadcast) throws IOException {
+    if (local != null) {
+      return;
+    }
+    rebuildGlobal(broadcast);
+    buffer = new ArrayList<>();
+    pendingScores = new FloatList();
+    maxEventTime = Long.MIN_VALUE;
+    lastSendMs = System.currentTimeMillis();
+    if (restoredState == null) {
+      local = new Dlrm(config.model);
+      localTensors = ModelTensors.of(local);
+      base = globalTensors.copy();
+      baseVersion = globalVersion;
+      seq = -1;
+      return;
+    }
+    readState(restoredState);
+    restoredState = null;
+  }
+
+  private void rebuildGlobal(Iterable<Map.Entry<String, SyncRecord>> broadcast) {
+    SyncRecord full = null;
+    TreeMap<Long, SyncRecord> deltas = new TreeMap<>();
+    if (broadcast != null) {
+      for (Map.Entry<String, SyncRecord> e : broadcast) {
+        if (e.getKey().equals("full")) {
+          full = e.getValue();
+        } else {
+          deltas.put(e.getValue().version, e.getValue());
+        }
+      }
+    }
+    if (full == null) {
+      global = new Dlrm(config.model);
+      globalTensors = ModelTensors.of(global);
+      globalVersion = 0;
+      globalEpoch = 0;
+      return;
+    }
+    installFull(full);
+    for (SyncRecord d : deltas.values()) {
+      if (d.epoch == globalEpoch && d.baseVersion == globalVersion) {
+        ChunkDelta.decode(d.payload, globalTensors).overwrite(globalTensors);
+        globalVersion = d.version;
+      }
+    }
+    global.weightsChangedInPlace();
+  }
+
+  private void installFull(SyncRecord full) {
+    global = SnapshotCodec.decode(full.payload);
+    if (!global.config().equals(config.model)) {
+      throw new IllegalStateException("the sync topic carries a model of another config: " + global.config()
+          + " (this job: " + config.model + "). Is another job using sync topic '" + config.syncTopic + "'?");
+    }
+    globalTensors = ModelTensors.of(global);
+    globalVersion = full.version;
+    globalEpoch = full.epoch;
+  }
+
+  // ---------------------------------------------------------------- events
+
+  @Override
+  public void processElement(TrainingEvent event, ReadOnlyContext ctx, Collector<LearnerUpdate> out) throws Exception {
+    ReadOnlyBroadcastState<String, SyncRecord> bs = ctx.getBroadcastState(GLOBAL_MODEL);
+    ensureModel(bs.immutableEntries());
+    if (!endTimerRegistered) {
+      // Fires when the (bounded) input ends: the watermark reaches its maximum only then.
+      ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
+      endTimerRegistered = true;
+    }
+    eventsPerSecond.markEvent();
+    eventsSeen++;
+    if (config.failAfterEvents >= 0 && attempt == 0 && subtask == 0 && checkpointsCompleted > 0
+        && eventsSeen >= config.failAfterEvents) {
+      throw new IllegalStateException("injected failure (test hook) after " + eventsSeen + " events");
+    }
+    if (buffer.isEmpty()) {
+      bufferStartMs = System.currentTimeMillis();
+      if (config.maxWaitMs > 0) {
+        ctx.timerService().registerProcessingTimeTimer(bufferStartMs + config.maxWaitMs);
+      }
+    }
+    buffer.add(event);
+    if (buffer.size() >= config.batch) {
+      trainBuffered(ctx, out);
+    }
+  }
+
+  @Override
+  public void onTimer(long timestamp, OnTimerContext ctx, Collector<LearnerUpdate> out) throws Exception {
+    ensureModel(ctx.getBroadcastState(GLOBAL_MODEL).immutableEntries());
+    if (timestamp == Long.MAX_VALUE) {
+      // End of a bounded input: train what is left and send everything, in flight or not.
+      LOG.info("learner {}: input ended after {} events; sending its final update", subtask, eventsSeen);
+      if (!buffer.isEmpty()) {
+        trainBuffered(ctx, out);
+      }
+      send(out, true);
+      finished = true;
+      return;
+    }
+    if (!buffer.isEmpty() && System.currentTimeMillis() - bufferStartMs >= config.maxWaitMs) {
+      trainBuffered(ctx, out);
+    }
+  }
+
+  private void trainBuffered(ReadOnlyContext ctx, Collector<LearnerUpdate> out) {
+    trainBatch.clear();
+    scoreBatch.clear();
+    for (TrainingEvent e : buffer) {
+      (e.hasLabel() ? trainBatch : scoreBatch).add(e.dense, e.cats, e.hasLabel() ? e.label : 0f);
+    }
+    long now = System.currentTimeMillis();
+    if (trainBatch.size() > 0) {
+      boolean applied = local.trainStepInPlace(trainBatch, scoresOut);
+      if (applied) {
+        pendingTrained += trainBatch.size();
+      } else {
+        pendingSkipped++;
+      }
+      emitScores(ctx, true, scoresOut, now);
+    }
+    if (scoreBatch.size() > 0) {
+      local.score(scoreBatch, scoresOut);
+      emitScores(ctx, false, scoresOut, now);
+    }
+    eventsSinceSend += buffer.size();
+    buffer.clear();
+    if (!inFlight && (eventsSinceSend >= config.syncEvery || now - lastSendMs >= config.syncIntervalMs)) {
+      send(out, false);
+    }
+  }
+
+  private void emitScores(ReadOnlyContext ctx, boolean labelled, float[] scores, long now) {
+    int i = 0;
+    for (TrainingEvent e : buffer) {
+      if (e.hasLabel() != labelled) {
+        continue;
+      }
+      float s = scores[i++];
+      if (labelled) {
+        pendingScores.add(s, e.label);
+      }
+      maxEventTime = Math.max(maxEventTime, e.eventTime);
+      ScoredEvent se = ScoredEvent.newBuilder()
+          .setEventId(e.eventId).setKey(e.key).setScore(s).setLabel(labelled ? e.label : null)
+          .setModelVersion(baseVersion).setEventTime(e.eventTime).setProcessingTime(now).build();
+      ctx.output(SCORES, new KafkaOut(config.scoresTopic, KafkaOut.utf8(e.key), scoreCodec.encode(se)));
+      scoreLatencyMs.update(Math.max(0, now - e.ingestTime));
+    }
+  }
+
+  /** Sends the change since the last sent point (the base, or the in-flight update's point). */
+  private void send(Collector<LearnerUpdate> out, boolean last) {
+    ModelTensors from = inFlight ? sentPoint : base;
+    ChunkDelta delta = ChunkDelta.between(from, localTensors, true);
+    LearnerUpdate u = new LearnerUpdate();
+    u.learner = subtask;
+    u.seq = ++seq;
+    u.delta = delta.encode();
+    u.scores = pendingScores.scores();
+    u.labels = pendingScores.labels();
+    u.eventsTrained = pendingTrained;
+    u.skippedUpdates = pendingSkipped;
+    u.maxEventTime = maxEventTime;
+    u.last = last;
+    out.collect(u);
+    pendingScores.clear();
+    pendingTrained = 0;
+    pendingSkipped = 0;
+    eventsSinceSend = 0;
+    lastSendMs = System.currentTimeMillis();
+    if (!inFlight) {
+      sentPoint = localTensors.copy();
+      inFlight = true;
+      sentAtMs = lastSendMs;
+    } else {
+      // Only the final update is sent while another is in flight; the replica stops changing then.
+      sentPoint.setFrom(localTensors);
+    }
+  }
+
+  // ---------------------------------------------------------------- sync
+
+  @Override
+  public void processBroadcastElement(SyncRecord sync, Context ctx, Collector<LearnerUpdate> out) throws Exception {
+    BroadcastState<String, SyncRecord> bs = ctx.getBroadcastState(GLOBAL_MODEL);
+    ensureModel(bs.immutableEntries());
+    if (sync.epoch < globalEpoch) {
+      droppedSyncs.inc(); // from before the merger's last restore
+      return;
+    }
+    if (sync.full) {
+      installFull(sync);
+      bs.clear();
+      bs.put("full", sync);
+    } else if (sync.epoch == globalEpoch && sync.baseVersion == globalVersion) {
+      ChunkDelta.decode(sync.payload, globalTensors).overwrite(globalTensors);
+      global.weightsChangedInPlace();
+      globalVersion = sync.version;
+      bs.put("d" + sync.version, sync);
+    } else {
+      droppedSyncs.inc(); // a delta that does not follow our version: wait for the next full model
+      return;
+    }
+    if (sync.last) {
+      finalModels.add(subtask + ":" + globalVersion + ":" + globalTensors.checksum());
+    }
+    if (finished) {
+      return;
+    }
+    if (inFlight) {
+      if (sync.mergedSeqOf(subtask) < seq) {
+        return; // our update is not in this version yet
+      }
+      ChunkDelta.rebase(localTensors, sentPoint, globalTensors);
+      inFlight = false;
+      sentPoint = null;
+      syncLagMs = System.currentTimeMillis() - sentAtMs;
+    } else {
+      ChunkDelta.rebase(localTensors, base, globalTensors);
+    }
+    local.weightsChangedInPlace();
+    base.setFrom(globalTensors);
+    baseVersion = globalVersion;
+  }
+
+  // ---------------------------------------------------------------- checkpoints
+
+  @Override
+  public void notifyCheckpointComplete(long checkpointId) {
+    checkpointsCompleted++;
+  }
+
+  @Override
+  public void snapshotState(FunctionSnapshotContext ctx) throws Exception {
+    checkpointed.clear();
+    if (local == null) {
+      if (restoredState != null) {
+        checkpointed.add(restoredState); // restored but no input since: keep it as it was
+      }
+      return;
+    }
+    checkpointed.add(writeState());
+  }
+
+  private byte[] writeState() throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(1 << 20);
+    DataOutputStream o = new DataOutputStream(bytes);
+    o.writeInt(subtask);
+    o.writeLong(seq);
+    o.writeBoolean(inFlight);
+    o.writeLong(sentAtMs);
+    o.writeLong(baseVersion);
+    o.writeBoolean(endTimerRegistered);
+    o.writeBoolean(finished);
+    writeBytes(o, SnapshotCodec.encode(local, true));
+    writeTensors(o, base);
+    if (inFlight) {
+      writeTensors(o, sentPoint);
+    }
+    o.writeInt(buffer.size());
+    for (TrainingEvent e : buffer) {
+      o.writeUTF(e.eventId);
+      o.writeUTF(e.key);
+      o.writeLong(e.eventTime);
+      o.writeLong(e.ingestTime);
+      o.writeInt(e.label);
+      for (float x : e.dense) {
+        o.writeFloat(x);
+      }
+      for (long c : e.cats) {
+        o.writeLong(c);
+      }
+    }
+    o.writeLong(bufferStartMs);
+    pendingScores.writeTo(o);
+    o.writeLong(pendingTrained);
+    o.writeLong(pendingSkipped);
+    o.writeLong(eventsSinceSend);
+    o.writeLong(maxEventTime);
+    o.flush();
+    return bytes.toByteArray();
+  }
+
+  private void readState(byte[] state) throws IOException {
+    DataInputStream in = new DataInputStream(new ByteArrayInputStream(state));
+    int was = in.readInt();
+    if (was != subtask) {
+      throw new IllegalStateException("learner " + subtask + " was given the state of learner " + was);
+    }
+    seq = in.readLong();
+    inFlight = in.readBoolean();
+    sentAtMs = in.readLong();
+    baseVersion = in.readLong();
+    endTimerRegistered = in.readBoolean();
+    finished = in.readBoolean();
+    local = SnapshotCodec.decode(readBytes(in));
+    localTensors = ModelTensors.of(local);
+    base = localTensors.copy();
+    readTensors(in, base);
+    if (inFlight) {
+      sentPoint = localTensors.copy();
+      readTensors(in, sentPoint);
+    }
+    int n = in.readInt();
+    for (int i = 0; i < n; i++) {
+      TrainingEvent e = new TrainingEvent();
+      e.eventId = in.readUTF();
+      e.key = in.readUTF();
+      e.eventTime = in.readLong();
+      e.ingestTime = in.readLong();
+      e.label = in.readInt();
+      e.dense = new float[io.tinyrec.model.ModelConfig.NUM_DENSE];
+      for (int j = 0; j < e.dense.length; j++) {
+        e.dense[j] = in.readFloat();
+      }
+      e.cats = new long[io.tinyrec.model.ModelConfig.NUM_SPARSE];
+      for (int j = 0; j < e.cats.length; j++) {
+        e.cats[j] = in.readLong();
+      }
+      buffer.add(e);
+    }
+    bufferStartMs = in.readLong();
+    pendingScores.readFrom(in);
+    pendingTrained = in.readLong();
+    pendingSkipped = in.readLong();
+    eventsSinceSend = in.readLong();
+    maxEventTime = in.readLong();
+  }
+
+  private static void writeBytes(DataOutputStream o, byte[] b) throws IOException {
+    o.writeInt(b.length);
+    o.write(b);
+  }
+
+  private static byte[] readBytes(DataInputStream in) throws IOException {
+    byte[] b = new byte[in.readInt()];
+    in.readFully(b);
+    return b;
+  }
+
+  private static void writeTensors(DataOutputStream o, ModelTensors t) throws IOException {
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 16);
+    for (int i = 0; i < t.tensorCount(); i++) {
+      float[] a = t.array(i);
+      for (int j = 0; j < a.length; ) {
+        int m = Math.min(a.length - j, buf.capacity() / 4);
+        buf.clear();
+        buf.asFloatBuffer().put(a, j, m);
+        o.write(buf.array(), 0, 4 * m);
+        j += m;
+      }
+    }
+  }
+
+  private static void readTensors(DataInputStream in, ModelTensors t) throws IOException {
+    byte[] raw = new byte[1 << 16];
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(raw);
+    for (int i = 0; i < t.tensorCount(); i++) {
+      float[] a = t.array(i);
+      for (int j = 0; j < a.length; ) {
+        int m = Math.min(a.length - j, raw.length / 4);
+        in.readFully(raw, 0, 4 * m);
+        buf.clear();
+        buf.asFloatBuffer().get(a, j, m);
+        j += m;
+      }
+    }
+  }
+
+  /** Scores and labels of the labelled events since the last update, in a growable pair of arrays. */
+  static final class FloatList {
+    private float[] scores = new float[1024];
+    private byte[] labels = new byte[1024];
+    private int size;
+
+    void add(float score, int label) {
+      if (size == scores.length) {
+        scores = Arrays.copyOf(scores, size * 2);
+        labels = Arrays.copyOf(labels, size * 2);
+      }
+      scores[size] = score;
+      labels[size] = (byte) label;
+      size++;
+    }
+
+    float[] scores() {
+      return Arrays.copyOf(scores, size);
+    }
+
+    byte[] labels() {
+      return Arrays.copyOf(labels, size);
+    }
+
+    void clear() {
+      size = 0;
+    }
+
+    void writeTo(DataOutputStream o) throws IOException {
+      o.writeInt(size);
+      for (int i = 0; i < size; i++) {
+        o.writeFloat(scores[i]);
+        o.writeByte(labels[i]);
+      }
+    }
+
+    void readFrom(DataInputStream in) throws IOException {
+      clear();
+      int n = in.readInt();
+      for (int i = 0; i < n; i++) {
+        add(in.readFloat(), in.readByte());
+      }
+    }
+  }
+}

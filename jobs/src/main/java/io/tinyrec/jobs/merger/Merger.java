@@ -1,0 +1,284 @@
+package io.tinyrec.jobs.merger;
+
+import io.tinyrec.jobs.TrainJobConfig;
+import io.tinyrec.jobs.kafka.KafkaOut;
+import io.tinyrec.jobs.learner.LearnerUpdate;
+import io.tinyrec.model.Dlrm;
+import io.tinyrec.model.codec.SnapshotCodec;
+import io.tinyrec.model.metrics.MetricsSnapshot;
+import io.tinyrec.model.metrics.ProgressiveMetrics;
+import io.tinyrec.model.sync.ChunkDelta;
+import io.tinyrec.model.sync.ModelTensors;
+import io.tinyrec.schemas.ModelMetrics;
+import io.tinyrec.schemas.ModelSnapshot;
+import io.tinyrec.schemas.ModelSync;
+import io.tinyrec.schemas.SingleObjectCodec;
+import io.tinyrec.schemas.SyncKind;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.zip.CRC32;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The authoritative model, at parallelism 1. It merges each learner update three-way
+ * ({@link ChunkDelta#mergeInto}), bumps the version, and publishes a ModelSync for the learners: a
+ * delta of the merged chunks, or a full model at the start of each epoch and every
+ * {@code fullSyncEvery} versions. Every {@code snapshotInterval}, and once at the end of a bounded
+ * run, it publishes a ModelSnapshot. Both go out through an EXACTLY_ONCE Kafka sink.
+ *
+ * <p>Its state (model, version, epoch, per-learner merged sequence numbers, metrics) is checkpointed;
+ * after a restore it starts a new epoch, so learners can tell the new sync stream from the old one.
+ */
+public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, KafkaOut>
+    implements CheckpointedFunction {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(Merger.class);
+
+  /** Accumulator: "version:checksum" of the final model of a bounded run. */
+  public static final String FINAL_MODEL_ACCUMULATOR = "merger-final-model";
+
+  private final TrainJobConfig config;
+
+  private transient ListState<byte[]> checkpointed;
+  private transient Dlrm model;
+  private transient ModelTensors tensors;
+  private transient long epoch;
+  private transient long version;
+  private transient long[] mergedSeq;
+  private transient ProgressiveMetrics metrics;
+  private transient long eventsTrained;
+  private transient long skippedUpdates;
+  private transient long maxEventTime;
+  private transient long lastSnapshotMs;
+  private transient long lastSnapshotVersion;
+  private transient int versionsSinceFull;
+  private transient boolean needFull;
+  private transient boolean endTimerRegistered;
+  private transient int learnersDone;
+
+  private transient SingleObjectCodec<ModelSync> syncCodec;
+  private transient SingleObjectCodec<ModelSnapshot> snapshotCodec;
+  private transient Counter snapshotsPublished;
+  private transient volatile long lastSnapshotBytes;
+  private transient volatile long lastSnapshotPublishMs;
+  private transient volatile MetricsSnapshot overall;
+  private transient volatile MetricsSnapshot windowed;
+
+  public Merger(TrainJobConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public void initializeState(FunctionInitializationContext ctx) throws Exception {
+    checkpointed = ctx.getOperatorStateStore().getListState(
+        new ListStateDescriptor<>("merger", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+    byte[] restored = null;
+    if (ctx.isRestored()) {
+      for (byte[] s : checkpointed.get()) {
+        restored = s;
+      }
+    }
+    if (restored == null) {
+      model = new Dlrm(config.model);
+      tensors = ModelTensors.of(model);
+      epoch = 1;
+      version = 0;
+      mergedSeq = new long[config.learners];
+      Arrays.fill(mergedSeq, -1);
+      metrics = new ProgressiveMetrics(config.metricsWindow);
+      maxEventTime = Long.MIN_VALUE;
+      lastSnapshotVersion = -1;
+    } else {
+      readState(restored);
+      epoch++;
+      LOG.info("merger restored at version {}, {} events trained; starting epoch {}", version, eventsTrained, epoch);
+    }
+    if (mergedSeq.length != config.learners) {
+      throw new IllegalStateException("the checkpoint was taken with --learners " + mergedSeq.length
+          + "; restoring it with --learners " + config.learners + " is not supported");
+    }
+    needFull = true;
+    lastSnapshotMs = System.currentTimeMillis();
+  }
+
+  @Override
+  public void open(OpenContext ctx) {
+    syncCodec = SingleObjectCodec.of(ModelSync.class);
+    snapshotCodec = SingleObjectCodec.of(ModelSnapshot.class);
+    var g = getRuntimeContext().getMetricGroup();
+    snapshotsPublished = g.counter("snapshotsPublished");
+    g.gauge("modelVersion", () -> version);
+    g.gauge("epoch", () -> epoch);
+    g.gauge("eventsTrained", () -> eventsTrained);
+    g.gauge("skippedUpdates", () -> skippedUpdates);
+    g.gauge("snapshotBytes", () -> lastSnapshotBytes);
+    g.gauge("snapshotPublishMs", () -> lastSnapshotPublishMs);
+    g.gauge("auc", () -> overall == null ? Double.NaN : overall.auc());
+    g.gauge("logloss", () -> overall == null ? Double.NaN : overall.logloss());
+    g.gauge("ne", () -> overall == null ? Double.NaN : overall.ne());
+    g.gauge("windowAuc", () -> windowed == null ? Double.NaN : windowed.auc());
+    g.gauge("windowLogloss", () -> windowed == null ? Double.NaN : windowed.logloss());
+    g.gauge("windowNe", () -> windowed == null ? Double.NaN : windowed.ne());
+  }
+
+  @Override
+  public void processElement(LearnerUpdate u, Context ctx, Collector<KafkaOut> out) throws Exception {
+    if (!endTimerRegistered) {
+      ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
+      endTimerRegistered = true;
+    }
+    if (needFull) {
+      publishFull(out, false);
+      needFull = false;
+    }
+    ChunkDelta merged = ChunkDelta.decode(u.delta, tensors).mergeInto(tensors);
+    model.weightsChangedInPlace();
+    version++;
+    mergedSeq[u.learner] = u.seq;
+    eventsTrained += u.eventsTrained;
+    skippedUpdates += u.skippedUpdates;
+    model.setCounters(eventsTrained, skippedUpdates);
+    maxEventTime = Math.max(maxEventTime, u.maxEventTime);
+    for (int i = 0; i < u.scores.length; i++) {
+      metrics.add(u.scores[i], u.labels[i] != 0);
+    }
+    overall = metrics.overall();
+    windowed = metrics.windowed();
+    if (u.last) {
+      learnersDone++;
+    }
+    if (++versionsSinceFull >= config.fullSyncEvery) {
+      publishFull(out, false);
+    } else {
+      publishSync(out, SyncKind.DELTA, version - 1, merged.encode(), false);
+    }
+    long now = System.currentTimeMillis();
+    if (now - lastSnapshotMs >= config.snapshotInterval.toMillis()) {
+      publishSnapshot(out, ctx.timerService().currentWatermark());
+    }
+  }
+
+  @Override
+  public void onTimer(long timestamp, OnTimerContext ctx, Collector<KafkaOut> out) throws Exception {
+    // Every learner has passed the end of a bounded input and sent its final update.
+    LOG.info("input ended: final model version {}, {} events trained ({} learners reported their end)", version,
+        eventsTrained, learnersDone);
+    if (lastSnapshotVersion != version) {
+      publishSnapshot(out, maxEventTime);
+    }
+    publishFull(out, true);
+    var acc = new org.apache.flink.api.common.accumulators.ListAccumulator<String>();
+    acc.add(version + ":" + tensors.checksum());
+    getRuntimeContext().addAccumulator(FINAL_MODEL_ACCUMULATOR, acc);
+  }
+
+  private void publishFull(Collector<KafkaOut> out, boolean last) {
+    publishSync(out, SyncKind.FULL, -1, SnapshotCodec.encode(model, true), last);
+    versionsSinceFull = 0;
+  }
+
+  private void publishSync(Collector<KafkaOut> out, SyncKind kind, long baseVersion, byte[] payload, boolean last) {
+    List<Long> seqs = new ArrayList<>(mergedSeq.length);
+    for (long s : mergedSeq) {
+      seqs.add(s);
+    }
+    ModelSync m = ModelSync.newBuilder()
+        .setEpoch(epoch).setVersion(version).setKind(kind)
+        .setBaseVersion(kind == SyncKind.DELTA ? baseVersion : null)
+        .setPayload(ByteBuffer.wrap(payload)).setEventsTrained(eventsTrained)
+        .setMergedSeq(seqs).setLast(last).build();
+    out.collect(new KafkaOut(config.syncTopic, null, syncCodec.encode(m)));
+  }
+
+  private void publishSnapshot(Collector<KafkaOut> out, long watermark) {
+    long t0 = System.nanoTime();
+    byte[] codec = SnapshotCodec.encode(model, config.snapshotOptimizerState);
+    CRC32 crc = new CRC32();
+    crc.update(codec);
+    MetricsSnapshot all = metrics.overall();
+    MetricsSnapshot win = metrics.windowed();
+    long now = System.currentTimeMillis();
+    ModelSnapshot s = ModelSnapshot.newBuilder()
+        .setModelName(config.modelName).setVersion(version).setEpoch(epoch).setCreatedAt(now)
+        .setEventTimeWatermark(watermark == Long.MIN_VALUE ? maxEventTime : Math.max(watermark, maxEventTime))
+        .setEventsTrained(eventsTrained).setConfig(new java.util.HashMap<>(config.modelConfigMap()))
+        .setCodec(ByteBuffer.wrap(codec)).setChecksum(crc.getValue())
+        .setMetrics(toAvro(all)).setWindowMetrics(toAvro(win)).setMetricsWindow(config.metricsWindow).build();
+    byte[] value = snapshotCodec.encode(s);
+    out.collect(new KafkaOut(config.modelsTopic, KafkaOut.utf8(config.modelName), value));
+    lastSnapshotMs = now;
+    lastSnapshotVersion = version;
+    lastSnapshotBytes = value.length;
+    lastSnapshotPublishMs = (System.nanoTime() - t0) / 1_000_000;
+    snapshotsPublished.inc();
+  }
+
+  private static ModelMetrics toAvro(MetricsSnapshot m) {
+    return ModelMetrics.newBuilder().setCount(m.count()).setAuc(m.auc()).setLogloss(m.logloss()).setNe(m.ne())
+        .setCalibration(m.calibration()).build();
+  }
+
+  @Override
+  public void snapshotState(FunctionSnapshotContext ctx) throws Exception {
+    checkpointed.clear();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(1 << 20);
+    DataOutputStream o = new DataOutputStream(bytes);
+    o.writeLong(epoch);
+    o.writeLong(version);
+    o.writeInt(mergedSeq.length);
+    for (long s : mergedSeq) {
+      o.writeLong(s);
+    }
+    o.writeLong(eventsTrained);
+    o.writeLong(skippedUpdates);
+    o.writeLong(maxEventTime);
+    o.writeLong(lastSnapshotVersion);
+    byte[] m = SnapshotCodec.encode(model, true);
+    o.writeInt(m.length);
+    o.write(m);
+    byte[] pm = metrics.encode();
+    o.writeInt(pm.length);
+    o.write(pm);
+    o.flush();
+    checkpointed.add(bytes.toByteArray());
+  }
+
+  private void readState(byte[] state) throws IOException {
+    DataInputStream in = new DataInputStream(new ByteArrayInputStream(state));
+    epoch = in.readLong();
+    version = in.readLong();
+    mergedSeq = new long[in.readInt()];
+    for (int i = 0; i < mergedSeq.length; i++) {
+      mergedSeq[i] = in.readLong();
+    }
+    eventsTrained = in.readLong();
+    skippedUpdates = in.readLong();
+    maxEventTime = in.readLong();
+    lastSnapshotVersion = in.readLong();
+    byte[] m = new byte[in.readInt()];
+    in.readFully(m);
+    model = SnapshotCodec.decode(m);
+    tensors = ModelTensors.of(model);
+    byte[] pm = new byte[in.readInt()];
+    in.readFully(pm);
+    metrics = ProgressiveMetrics.decode(pm);
+  }
+}

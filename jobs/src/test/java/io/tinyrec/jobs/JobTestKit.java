@@ -1,0 +1,130 @@
+package io.tinyrec.jobs;
+
+import io.tinyrec.model.data.CriteoRow;
+import io.tinyrec.model.synthetic.SyntheticCriteo;
+import io.tinyrec.replay.LocalKafkaBroker;
+import io.tinyrec.schemas.ClickEventEncoder;
+import io.tinyrec.schemas.ModelSnapshot;
+import io.tinyrec.schemas.SingleObjectCodec;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/** A real in-JVM broker plus the helpers the job's integration tests share. */
+final class JobTestKit implements AutoCloseable {
+  final LocalKafkaBroker broker;
+
+  JobTestKit() {
+    broker = LocalKafkaBroker.start(0, null, Map.of());
+  }
+
+  String bootstrap() {
+    return broker.bootstrapServers();
+  }
+
+  /** Creates the five topics with the given prefix, like `tinyrec topics create` would. */
+  TrainJobConfig.Builder topics(TrainJobConfig.Builder b, String prefix, int eventPartitions) throws Exception {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap()))) {
+      String big = Integer.toString(TrainJob.MAX_MESSAGE_BYTES);
+      admin.createTopics(List.of(
+          new NewTopic(prefix + ".events", eventPartitions, (short) 1),
+          new NewTopic(prefix + ".scores", eventPartitions, (short) 1),
+          new NewTopic(prefix + ".sync", 1, (short) 1).configs(Map.of("max.message.bytes", big)),
+          new NewTopic(prefix + ".models", 1, (short) 1).configs(Map.of("max.message.bytes", big,
+              "cleanup.policy", "compact")),
+          new NewTopic(prefix + ".dlq", 1, (short) 1))).all().get();
+    }
+    return b.topics(prefix + ".events", prefix + ".scores", prefix + ".sync", prefix + ".models", prefix + ".dlq")
+        .modelName(prefix);
+  }
+
+  /** Rows 0..n-1 of the synthetic stream of this seed. */
+  static List<CriteoRow> syntheticRows(long seed, int n) {
+    SyntheticCriteo gen = new SyntheticCriteo(seed, -1);
+    List<CriteoRow> rows = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      rows.add(gen.sample(i).row());
+    }
+    return rows;
+  }
+
+  /** Writes rows as ClickEvents, in order, keyed by event id (one partition keeps the order). */
+  void produce(String topic, List<CriteoRow> rows) throws Exception {
+    ClickEventEncoder enc = new ClickEventEncoder();
+    try (KafkaProducer<byte[], byte[]> p = producer()) {
+      long day = 1_600_000_000_000L;
+      for (int i = 0; i < rows.size(); i++) {
+        CriteoRow r = rows.get(i);
+        String id = "synthetic:" + (i + 1);
+        byte[] v = enc.encode(id, id, day + i, r.label(), r.dense(), r.denseMissing(), r.cats(), r.catMissing(), 0,
+            i + 1);
+        p.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), v));
+      }
+      p.flush();
+    }
+  }
+
+  void produceRaw(String topic, byte[] key, byte[] value) throws Exception {
+    try (KafkaProducer<byte[], byte[]> p = producer()) {
+      p.send(new ProducerRecord<>(topic, key, value)).get();
+    }
+  }
+
+  KafkaProducer<byte[], byte[]> producer() {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", bootstrap());
+    p.put("acks", "all");
+    p.put("enable.idempotence", "true");
+    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  /** Every committed record of a topic, read with isolation.level=read_committed. */
+  List<ConsumerRecord<byte[], byte[]>> readCommitted(String topic) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", bootstrap());
+    p.put("isolation.level", "read_committed");
+    p.put("max.partition.fetch.bytes", Integer.toString(TrainJob.MAX_MESSAGE_BYTES));
+    p.put("fetch.max.bytes", Integer.toString(TrainJob.MAX_MESSAGE_BYTES));
+    List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> parts = c.partitionsFor(topic).stream()
+          .map(i -> new TopicPartition(topic, i.partition())).toList();
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      Map<TopicPartition, Long> end = c.endOffsets(parts);
+      while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+        c.poll(Duration.ofMillis(200)).forEach(out::add);
+      }
+    }
+    return out;
+  }
+
+  /** The committed snapshots of the models topic, in order. */
+  List<ModelSnapshot> snapshots(String topic) {
+    SingleObjectCodec<ModelSnapshot> codec = SingleObjectCodec.of(ModelSnapshot.class);
+    return readCommitted(topic).stream().map(r -> codec.decode(r.value())).toList();
+  }
+
+  static Path tempDir(String name) throws Exception {
+    return Files.createTempDirectory("tinyrec-" + name + "-");
+  }
+
+  @Override
+  public void close() {
+    broker.close();
+  }
+}

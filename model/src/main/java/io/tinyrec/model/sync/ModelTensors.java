@@ -1,0 +1,139 @@
+package io.tinyrec.model.sync;
+
+import io.tinyrec.model.Dlrm;
+import io.tinyrec.model.nn.Param;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Every float array a {@link Dlrm} consists of, in a fixed order: each dense parameter's values
+ * then its optimizer state, then the embedding's weights and its per-block optimizer state. Each
+ * array is cut into chunks (a whole dense tensor is one chunk; the embedding arrays are cut at
+ * their optimizer blocks), and chunks are the unit a {@link ChunkDelta} carries.
+ *
+ * <p>The arrays are the model's live arrays, not copies: after writing them, call
+ * {@link Dlrm#weightsChangedInPlace()}. Optimizer state is allocated up front, so two models of
+ * one config always have the same arrays of the same lengths.
+ */
+public final class ModelTensors {
+  private final float[][] arrays;
+  private final int[] chunkLen;
+
+  private ModelTensors(float[][] arrays, int[] chunkLen) {
+    this.arrays = arrays;
+    this.chunkLen = chunkLen;
+  }
+
+  /** The live arrays of a model (its optimizer state is allocated if it was not yet). */
+  public static ModelTensors of(Dlrm model) {
+    model.allocateOptimizerState();
+    List<float[]> a = new ArrayList<>();
+    List<Integer> len = new ArrayList<>();
+    for (Param p : model.denseParams()) {
+      a.add(p.value());
+      len.add(p.size());
+      if (p.state().length > 0) {
+        a.add(p.state());
+        len.add(p.size());
+      }
+    }
+    var e = model.embedding();
+    // Chunks of the embedding are its optimizer blocks; element-wise blocks (one float) are grouped
+    // by 16 so that a delta does not spend an index on every float.
+    int weightChunk = e.blockSize() > 1 ? e.blockSize() : 16;
+    a.add(e.weights());
+    len.add(weightChunk);
+    if (e.blockState().length > 0) {
+      a.add(e.blockState());
+      // Row-wise state has one accumulator per block; element-wise state is shaped like the weights.
+      len.add(e.blockSize() > 1 ? 1 : weightChunk);
+    }
+    return new ModelTensors(a.toArray(new float[0][]), len.stream().mapToInt(Integer::intValue).toArray());
+  }
+
+  /** A detached deep copy, with the same chunking. */
+  public ModelTensors copy() {
+    float[][] c = new float[arrays.length][];
+    for (int i = 0; i < arrays.length; i++) {
+      c[i] = arrays[i].clone();
+    }
+    return new ModelTensors(c, chunkLen);
+  }
+
+  /** Overwrites every array with the other's values (same layout required). */
+  public void setFrom(ModelTensors other) {
+    requireSameLayout(other);
+    for (int i = 0; i < arrays.length; i++) {
+      System.arraycopy(other.arrays[i], 0, arrays[i], 0, arrays[i].length);
+    }
+  }
+
+  public int tensorCount() {
+    return arrays.length;
+  }
+
+  public float[] array(int i) {
+    return arrays[i];
+  }
+
+  public int chunkLength(int i) {
+    return chunkLen[i];
+  }
+
+  public int chunkCount(int i) {
+    return (arrays[i].length + chunkLen[i] - 1) / chunkLen[i];
+  }
+
+  /** Total floats over all arrays. */
+  public long floatCount() {
+    long n = 0;
+    for (float[] a : arrays) {
+      n += a.length;
+    }
+    return n;
+  }
+
+  /** Bitwise equality of every array (NaN equals NaN, 0.0 differs from -0.0). */
+  public boolean sameAs(ModelTensors other) {
+    requireSameLayout(other);
+    for (int i = 0; i < arrays.length; i++) {
+      float[] x = arrays[i];
+      float[] y = other.arrays[i];
+      for (int j = 0; j < x.length; j++) {
+        if (Float.floatToRawIntBits(x[j]) != Float.floatToRawIntBits(y[j])) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** CRC-32 over every array's float bits, little-endian: a cheap fingerprint of the whole model. */
+  public long checksum() {
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4096 * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (float[] a : arrays) {
+      for (int j = 0; j < a.length; ) {
+        buf.clear();
+        int n = Math.min(4096, a.length - j);
+        buf.asFloatBuffer().put(a, j, n);
+        crc.update(buf.array(), 0, 4 * n);
+        j += n;
+      }
+    }
+    return crc.getValue();
+  }
+
+  void requireSameLayout(ModelTensors other) {
+    if (other.arrays.length != arrays.length) {
+      throw new IllegalArgumentException("models differ in layout: " + arrays.length + " vs " + other.arrays.length
+          + " arrays");
+    }
+    for (int i = 0; i < arrays.length; i++) {
+      if (other.arrays[i].length != arrays[i].length || other.chunkLen[i] != chunkLen[i]) {
+        throw new IllegalArgumentException("models differ in layout at array " + i + ": " + arrays[i].length
+            + " vs " + other.arrays[i].length + " floats");
+      }
+    }
+  }
+}
