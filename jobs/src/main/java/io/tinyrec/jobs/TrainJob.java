@@ -6,6 +6,7 @@ import io.tinyrec.jobs.events.RawRecordDeserializer;
 import io.tinyrec.jobs.events.TrainingEvent;
 import io.tinyrec.jobs.kafka.KafkaOut;
 import io.tinyrec.jobs.kafka.KafkaOutSerializer;
+import io.tinyrec.jobs.kafka.RestorableBoundedSource;
 import io.tinyrec.jobs.kafka.SyncRecord;
 import io.tinyrec.jobs.kafka.SyncRecordDeserializer;
 import io.tinyrec.jobs.kafka.UntilLastSource;
@@ -33,7 +34,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * <pre>
  * events --KafkaSource--> decode (undecodable/invalid -> dlq)
  *   --keyBy(event key)--> Learner x N  (broadcast side: sync topic) --scores--> scores
- *   --updates--> Merger x 1 --sync, snapshots (EXACTLY_ONCE)--> sync, models
+ *   --updates--> Merger x 1 --sync (at once)--> sync
+ *                           --snapshots (EXACTLY_ONCE)--> models
  * </pre>
  * The loop from the merger back to the learners goes through the sync topic, because Flink 2.x
  * has no iterations; Kafka also buffers the cycle, so it cannot deadlock on backpressure.
@@ -62,7 +64,7 @@ public final class TrainJob {
       events.setBounded(OffsetsInitializer.latest());
     }
     SingleOutputStreamOperator<TrainingEvent> decoded = env
-        .fromSource(events.build(), WatermarkStrategy.noWatermarks(), "events")
+        .fromSource(new RestorableBoundedSource<>(events.build()), WatermarkStrategy.noWatermarks(), "events")
         .uid("events-source").setParallelism(c.learners)
         .process(new EventDecoder(c.dlqTopic)).uid("decode").name("decode").setParallelism(c.learners);
     DataStream<TrainingEvent> timed = decoded
@@ -78,30 +80,35 @@ public final class TrainJob {
         .setStartingOffsets(OffsetsInitializer.latest())
         .setDeserializer(new SyncRecordDeserializer())
         .setProperties(client)
-        .setProperty("isolation.level", "read_committed")
         .setProperty("max.partition.fetch.bytes", Integer.toString(MAX_MESSAGE_BYTES))
         .setProperty("fetch.max.bytes", Integer.toString(MAX_MESSAGE_BYTES))
         .setProperty("commit.offsets.on.checkpoint", "false")
+        .setProperty("fetch.max.wait.ms", "20")
         .build();
     BroadcastStream<SyncRecord> sync = env
         .fromSource(new UntilLastSource<>(syncKafka, r -> r.last), WatermarkStrategy.forGenerator(ctx -> new NoEventTime()),
             "sync")
         .uid("sync-source").setParallelism(1)
+        .setBufferTimeout(0)
         .broadcast(Learner.GLOBAL_MODEL);
 
     SingleOutputStreamOperator<LearnerUpdate> learned = timed
         .keyBy(e -> e.key)
         .connect(sync)
-        .process(new Learner(c)).uid("learner").name("learner").setParallelism(c.learners);
+        .process(new Learner(c)).uid("learner").name("learner").setParallelism(c.learners)
+        .setBufferTimeout(0); // updates are few; each should reach the merger at once
 
     SingleOutputStreamOperator<KafkaOut> merged = learned
         .keyBy(u -> 0)
-        .process(new Merger(c)).uid("merger").name("merger").setParallelism(1).setMaxParallelism(1);
+        .process(new Merger(c)).uid("merger").name("merger").setParallelism(1).setMaxParallelism(1)
+        .setBufferTimeout(0);
 
-    merged.sinkTo(exactlyOnceSink(c, "merger")).uid("merger-sink").name("sync and models sink").setParallelism(1);
-    learned.getSideOutput(Learner.SCORES).sinkTo(atLeastOnceSink(c)).uid("scores-sink").name("scores sink")
+    merged.sinkTo(atLeastOnceSink(c, "0")).uid("sync-sink").name("sync sink").setParallelism(1);
+    merged.getSideOutput(Merger.SNAPSHOTS).sinkTo(exactlyOnceSink(c, "models")).uid("models-sink").name("models sink")
+        .setParallelism(1);
+    learned.getSideOutput(Learner.SCORES).sinkTo(atLeastOnceSink(c, "5")).uid("scores-sink").name("scores sink")
         .setParallelism(c.learners);
-    decoded.getSideOutput(EventDecoder.DEAD_LETTERS).sinkTo(atLeastOnceSink(c)).uid("dlq-sink").name("dlq sink")
+    decoded.getSideOutput(EventDecoder.DEAD_LETTERS).sinkTo(atLeastOnceSink(c, "5")).uid("dlq-sink").name("dlq sink")
         .setParallelism(c.learners);
   }
 
@@ -117,10 +124,12 @@ public final class TrainJob {
         .build();
   }
 
-  private static KafkaSink<KafkaOut> atLeastOnceSink(TrainJobConfig c) {
+  private static KafkaSink<KafkaOut> atLeastOnceSink(TrainJobConfig c, String lingerMs) {
+    Properties p = producerProperties(c);
+    p.setProperty("linger.ms", lingerMs);
     return KafkaSink.<KafkaOut>builder()
         .setBootstrapServers(c.bootstrapServers)
-        .setKafkaProducerConfig(producerProperties(c))
+        .setKafkaProducerConfig(p)
         .setRecordSerializer(new KafkaOutSerializer())
         .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
         .build();

@@ -47,6 +47,18 @@ final class JobTestKit implements AutoCloseable {
           new NewTopic(prefix + ".models", 1, (short) 1).configs(Map.of("max.message.bytes", big,
               "cleanup.policy", "compact")),
           new NewTopic(prefix + ".dlq", 1, (short) 1))).all().get();
+      // Wait until every partition of the events topic has a leader before anything is produced.
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (true) {
+        var d = admin.describeTopics(List.of(prefix + ".events")).allTopicNames().get().get(prefix + ".events");
+        if (d.partitions().stream().allMatch(pi -> pi.leader() != null && !pi.leader().isEmpty())) {
+          break;
+        }
+        if (System.currentTimeMillis() > deadline) {
+          throw new IllegalStateException("topic " + prefix + ".events has no leader after 30 s");
+        }
+        Thread.sleep(50);
+      }
     }
     return b.topics(prefix + ".events", prefix + ".scores", prefix + ".sync", prefix + ".models", prefix + ".dlq")
         .modelName(prefix);
@@ -65,6 +77,7 @@ final class JobTestKit implements AutoCloseable {
   /** Writes rows as ClickEvents, in order, keyed by event id (one partition keeps the order). */
   void produce(String topic, List<CriteoRow> rows) throws Exception {
     ClickEventEncoder enc = new ClickEventEncoder();
+    List<java.util.concurrent.Future<?>> sent = new ArrayList<>(rows.size());
     try (KafkaProducer<byte[], byte[]> p = producer()) {
       long day = 1_600_000_000_000L;
       for (int i = 0; i < rows.size(); i++) {
@@ -72,9 +85,12 @@ final class JobTestKit implements AutoCloseable {
         String id = "synthetic:" + (i + 1);
         byte[] v = enc.encode(id, id, day + i, r.label(), r.dense(), r.denseMissing(), r.cats(), r.catMissing(), 0,
             i + 1);
-        p.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), v));
+        sent.add(p.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), v)));
       }
       p.flush();
+      for (var f : sent) {
+        f.get(); // every record acknowledged, or the test fails here rather than later
+      }
     }
   }
 
@@ -88,7 +104,11 @@ final class JobTestKit implements AutoCloseable {
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrap());
     p.put("acks", "all");
-    p.put("enable.idempotence", "true");
+    // Ordered without the idempotent producer's id handshake, which a freshly started broker can
+    // stall (the order of events is what the exactness tests depend on).
+    p.put("enable.idempotence", "false");
+    p.put("max.in.flight.requests.per.connection", "1");
+    p.put("linger.ms", "5");
     return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
   }
 

@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Test;
  * pills, and one model on every learner.
  */
 class TrainJobIT {
-  static final ModelConfig MODEL = ModelConfig.preset("small");
+  /** The small preset at a learning rate where it learns steadily (0.1 overshoots early on). */
+  static final ModelConfig MODEL = ModelConfig.preset("small").withLearningRates(0.02f, 0.02f);
   static final int BATCH = 64;
   static JobTestKit kit;
 
@@ -47,13 +48,13 @@ class TrainJobIT {
   static TrainJobConfig.Builder job(String name, int learners) throws Exception {
     return kit.topics(TrainJobConfig.builder(kit.bootstrap(), MODEL), name, learners)
         .learners(learners).batch(BATCH).maxWaitMs(0).bounded(true)
-        .syncEvery(2048).syncIntervalMs(200)
+        .syncEvery(64).syncIntervalMs(200)
         .checkpointInterval(Duration.ofMillis(500)).snapshotInterval(Duration.ofSeconds(1));
   }
 
   static JobExecutionResult runToEnd(TrainJobConfig c, Path checkpoints, Path restoreFrom) throws Exception {
     JobClient client = LocalTrainRunner.start(c, new LocalTrainRunner.Options(checkpoints, restoreFrom, -1, 3));
-    return client.getJobExecutionResult().get(90, java.util.concurrent.TimeUnit.SECONDS);
+    return client.getJobExecutionResult().get(4, java.util.concurrent.TimeUnit.MINUTES);
   }
 
   /** What `tinyrec learn` computes: one pass of progressive validation over the rows, as a TSV file. */
@@ -100,5 +101,81 @@ class TrainJobIT {
     assertEquals(rows.size(), snapshots.get(snapshots.size() - 1).getEventsTrained());
     assertTrue(ModelTensors.of(job).sameAs(ModelTensors.of(reference)),
         "the job's final weights differ from tinyrec learn's on the same rows");
+  }
+
+  @Test
+  void twoLearnersLearnAsWellAsOneAndEndWithOneModelEverywhere() throws Exception {
+    List<CriteoRow> rows = JobTestKit.syntheticRows(11, 100_000);
+    TrainJobConfig one = job("auc1", 1).build();
+    TrainJobConfig two = job("auc2", 2).build();
+    kit.produce(one.eventsTopic, rows);
+    kit.produce(two.eventsTopic, rows);
+    runToEnd(one, JobTestKit.tempDir("auc1"), null);
+    JobExecutionResult result = runToEnd(two, JobTestKit.tempDir("auc2"), null);
+
+    ModelSnapshot a = last(kit.snapshots(one.modelsTopic));
+    ModelSnapshot b = last(kit.snapshots(two.modelsTopic));
+    assertEquals(rows.size(), b.getEventsTrained());
+    assertEquals(rows.size(), b.getMetrics().getCount());
+    double gap = Math.abs(a.getMetrics().getAuc() - b.getMetrics().getAuc());
+    System.out.printf("progressive AUC over %d events: 1 learner %.4f, 2 learners %.4f (%d and %d versions)%n",
+        rows.size(), a.getMetrics().getAuc(), b.getMetrics().getAuc(), a.getVersion(), b.getVersion());
+    assertTrue(gap <= 0.005, "progressive AUC with 2 learners " + b.getMetrics().getAuc() + " vs 1 learner "
+        + a.getMetrics().getAuc());
+
+    List<String> learners = result.getAccumulatorResult(io.tinyrec.jobs.learner.Learner.FINAL_MODELS_ACCUMULATOR);
+    List<String> merger = result.getAccumulatorResult(io.tinyrec.jobs.merger.Merger.FINAL_MODEL_ACCUMULATOR);
+    assertEquals(2, learners.size(), "every learner reports its final model: " + learners);
+    String want = merger.get(0);
+    for (String l : learners) {
+      assertEquals(want, l.substring(l.indexOf(':') + 1), "learner " + l + " holds another model than the merger");
+    }
+    Dlrm published = SnapshotCodec.decode(b.getCodec().array());
+    assertEquals(Long.parseLong(want.substring(0, want.indexOf(':'))), b.getVersion());
+  }
+
+  @Test
+  void anInjectedFailureLosesAndRepeatsNothing() throws Exception {
+    List<CriteoRow> rows = JobTestKit.syntheticRows(13, 20_000);
+    TrainJobConfig c = job("crash", 1).snapshotOptimizerState(true).failAfterEvents(12_000).build();
+    kit.produce(c.eventsTopic, rows);
+    runToEnd(c, JobTestKit.tempDir("crash"), null);
+
+    List<ModelSnapshot> snapshots = kit.snapshots(c.modelsTopic);
+    assertSnapshotsExactlyOnce(snapshots);
+    assertTrue(snapshots.stream().anyMatch(s -> s.getEpoch() > 1), "the job never restarted: no epoch after 1");
+    assertEquals(rows.size(), last(snapshots).getEventsTrained());
+    assertTrue(ModelTensors.of(finalModel(snapshots)).sameAs(ModelTensors.of(learn(rows))),
+        "after the failure the weights differ from an uninterrupted run");
+  }
+
+  @Test
+  void aCancelledJobRestartedFromItsCheckpointLosesAndRepeatsNothing() throws Exception {
+    List<CriteoRow> rows = JobTestKit.syntheticRows(17, 60_000);
+    TrainJobConfig c = job("restore", 1).snapshotOptimizerState(true).build();
+    kit.produce(c.eventsTopic, rows);
+    Path checkpoints = JobTestKit.tempDir("restore");
+    JobClient first = LocalTrainRunner.start(c, new LocalTrainRunner.Options(checkpoints, null, -1, 0));
+    Path checkpoint = null;
+    while (checkpoint == null) {
+      Thread.sleep(50);
+      checkpoint = LocalTrainRunner.latestCheckpoint(checkpoints).orElse(null);
+    }
+    LocalTrainRunner.cancelAndWait(first, Duration.ofSeconds(60));
+    checkpoint = LocalTrainRunner.latestCheckpoint(checkpoints).orElseThrow();
+    long before = kit.snapshots(c.modelsTopic).stream().mapToLong(ModelSnapshot::getEventsTrained).max().orElse(0);
+    assertTrue(before < rows.size(), "the first run finished before it could be cancelled");
+
+    runToEnd(c, checkpoints, checkpoint);
+    List<ModelSnapshot> snapshots = kit.snapshots(c.modelsTopic);
+    assertSnapshotsExactlyOnce(snapshots);
+    assertEquals(rows.size(), last(snapshots).getEventsTrained());
+    assertTrue(ModelTensors.of(finalModel(snapshots)).sameAs(ModelTensors.of(learn(rows))),
+        "after the restore the weights differ from an uninterrupted run");
+  }
+
+  static ModelSnapshot last(List<ModelSnapshot> snapshots) {
+    assertTrue(!snapshots.isEmpty(), "no committed snapshot");
+    return snapshots.get(snapshots.size() - 1);
   }
 }

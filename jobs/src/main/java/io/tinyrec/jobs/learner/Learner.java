@@ -46,11 +46,14 @@ import org.apache.flink.util.OutputTag;
  * One data-parallel learner. It holds a replica of the model, scores each micro-batch with it
  * (progressive validation: before any update the batch causes), emits the scores, then trains.
  *
- * <p>Sync, stop-and-wait: every {@code syncEvery} events (or {@code syncIntervalMs}) it sends the
- * merger its change since its base ({@link ChunkDelta} with before-values) and keeps training. When
- * a sync message shows that update merged, it rebases: its replica becomes the new global model
- * plus whatever it learned since it sent ({@link ChunkDelta#rebase}). With one learner the merge
- * and the rebase take every value as is, so the job trains exactly as {@code tinyrec learn} does.
+ * <p>Sync: every {@code syncEvery} events (or {@code syncIntervalMs}) it sends the merger its change
+ * since its last update ({@link ChunkDelta} with before-values) and keeps training; up to
+ * {@link #MAX_IN_FLIGHT} updates may be on their way. When a sync message shows some of them
+ * merged, it rebases: its replica becomes the new global model plus whatever it learned since the
+ * newest merged update left ({@link ChunkDelta#rebase}); the replicas kept for updates still in
+ * flight are moved the same way, so that their changes are never counted twice. With one learner
+ * the merge and the rebase take every value as is, so the job trains exactly as {@code tinyrec
+ * learn} does.
  *
  * <p>State: the global model lives in broadcast state (the last full sync message and the deltas
  * since), identical on every learner because each applies the same messages in version order. The
@@ -73,12 +76,16 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
    */
   public static final String FINAL_MODELS_ACCUMULATOR = "learner-final-models";
 
+  /** Updates a learner may have sent and not yet seen merged. */
+  static final int MAX_IN_FLIGHT = 4;
+
   private final TrainJobConfig config;
 
   private transient ListState<byte[]> checkpointed;
   private transient byte[] restoredState;
   private transient int subtask;
   private transient int attempt;
+  private transient long minEpoch;
 
   // The model: the local replica, the global model, and the base the replica was built on.
   private transient Dlrm local;
@@ -89,11 +96,10 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
   private transient long globalEpoch;
   private transient ModelTensors base;
   private transient long baseVersion;
-  // The update in flight: its sequence number and the replica as it was when it left.
+  // Updates in flight, oldest first: each with the replica as it was when it left. Sending does
+  // not wait for the merger; at most MAX_IN_FLIGHT are outstanding.
   private transient long seq;
-  private transient boolean inFlight;
-  private transient ModelTensors sentPoint;
-  private transient long sentAtMs;
+  private transient java.util.ArrayDeque<InFlight> inFlight;
   // Micro-batch and what the next update reports.
   private transient List<TrainingEvent> buffer;
   private transient long bufferStartMs;
@@ -130,6 +136,8 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
     attempt = getRuntimeContext().getTaskInfo().getAttemptNumber();
     restoredState = null;
+    // The merger's epoch after this restore; every sync message from before it is stale.
+    minEpoch = ctx.getRestoredCheckpointId().orElse(0L);
     if (ctx.isRestored()) {
       for (byte[] s : checkpointed.get()) {
         if (restoredState != null) {
@@ -175,6 +183,7 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       base = globalTensors.copy();
       baseVersion = globalVersion;
       seq = -1;
+      inFlight = new java.util.ArrayDeque<>();
       return;
     }
     readState(restoredState);
@@ -290,7 +299,8 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     }
     eventsSinceSend += buffer.size();
     buffer.clear();
-    if (!inFlight && (eventsSinceSend >= config.syncEvery || now - lastSendMs >= config.syncIntervalMs)) {
+    if (inFlight.size() < MAX_IN_FLIGHT
+        && (eventsSinceSend >= config.syncEvery || now - lastSendMs >= config.syncIntervalMs)) {
       send(out, false);
     }
   }
@@ -314,9 +324,9 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     }
   }
 
-  /** Sends the change since the last sent point (the base, or the in-flight update's point). */
+  /** Sends the change since the last update left (or since the base, with none in flight). */
   private void send(Collector<LearnerUpdate> out, boolean last) {
-    ModelTensors from = inFlight ? sentPoint : base;
+    ModelTensors from = inFlight.isEmpty() ? base : inFlight.peekLast().sentPoint;
     ChunkDelta delta = ChunkDelta.between(from, localTensors, true);
     LearnerUpdate u = new LearnerUpdate();
     u.learner = subtask;
@@ -334,15 +344,11 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     pendingSkipped = 0;
     eventsSinceSend = 0;
     lastSendMs = System.currentTimeMillis();
-    if (!inFlight) {
-      sentPoint = localTensors.copy();
-      inFlight = true;
-      sentAtMs = lastSendMs;
-    } else {
-      // Only the final update is sent while another is in flight; the replica stops changing then.
-      sentPoint.setFrom(localTensors);
-    }
+    inFlight.addLast(new InFlight(u.seq, localTensors.copy(), lastSendMs));
   }
+
+  /** An update on its way to the merger: its number, the replica when it left, and when. */
+  private record InFlight(long seq, ModelTensors sentPoint, long sentAtMs) {}
 
   // ---------------------------------------------------------------- sync
 
@@ -350,16 +356,22 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
   public void processBroadcastElement(SyncRecord sync, Context ctx, Collector<LearnerUpdate> out) throws Exception {
     BroadcastState<String, SyncRecord> bs = ctx.getBroadcastState(GLOBAL_MODEL);
     ensureModel(bs.immutableEntries());
-    if (sync.epoch < globalEpoch) {
+    if (sync.epoch < Math.max(globalEpoch, minEpoch)) {
       droppedSyncs.inc(); // from before the merger's last restore
       return;
     }
+    ModelTensors previousGlobal = null;
+    ChunkDelta change = null;
+    ChunkDelta previousValues = null;
     if (sync.full) {
+      previousGlobal = globalTensors;
       installFull(sync);
       bs.clear();
       bs.put("full", sync);
     } else if (sync.epoch == globalEpoch && sync.baseVersion == globalVersion) {
-      ChunkDelta.decode(sync.payload, globalTensors).overwrite(globalTensors);
+      change = ChunkDelta.decode(sync.payload, globalTensors);
+      previousValues = change.valuesIn(globalTensors);
+      change.overwrite(globalTensors);
       global.weightsChangedInPlace();
       globalVersion = sync.version;
       bs.put("d" + sync.version, sync);
@@ -373,16 +385,36 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     if (finished) {
       return;
     }
-    if (inFlight) {
-      if (sync.mergedSeqOf(subtask) < seq) {
-        return; // our update is not in this version yet
+    long merged = sync.mergedSeqOf(subtask);
+    InFlight newest = null;
+    while (!inFlight.isEmpty() && inFlight.peekFirst().seq() <= merged) {
+      newest = inFlight.pollFirst();
+    }
+    if (newest != null) {
+      ChunkDelta.rebase(localTensors, newest.sentPoint(), globalTensors);
+      for (InFlight f : inFlight) {
+        ChunkDelta.rebase(f.sentPoint(), newest.sentPoint(), globalTensors);
       }
-      ChunkDelta.rebase(localTensors, sentPoint, globalTensors);
-      inFlight = false;
-      sentPoint = null;
-      syncLagMs = System.currentTimeMillis() - sentAtMs;
-    } else {
+      syncLagMs = System.currentTimeMillis() - newest.sentAtMs();
+    } else if (inFlight.isEmpty()) {
       ChunkDelta.rebase(localTensors, base, globalTensors);
+    } else {
+      // None of our updates is in this version: it brings other learners' changes only. Take them
+      // now rather than at the next acknowledgement, into the replica and every replica kept for
+      // an update in flight alike, so a later rebase still tells our changes from theirs.
+      if (change != null) {
+        change.rebaseChunks(localTensors, previousValues);
+        for (InFlight f : inFlight) {
+          change.rebaseChunks(f.sentPoint(), previousValues);
+        }
+      } else {
+        ChunkDelta.rebase(localTensors, previousGlobal, globalTensors);
+        for (InFlight f : inFlight) {
+          ChunkDelta.rebase(f.sentPoint(), previousGlobal, globalTensors);
+        }
+      }
+      local.weightsChangedInPlace();
+      return;
     }
     local.weightsChangedInPlace();
     base.setFrom(globalTensors);
@@ -413,15 +445,16 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     DataOutputStream o = new DataOutputStream(bytes);
     o.writeInt(subtask);
     o.writeLong(seq);
-    o.writeBoolean(inFlight);
-    o.writeLong(sentAtMs);
     o.writeLong(baseVersion);
     o.writeBoolean(endTimerRegistered);
     o.writeBoolean(finished);
     writeBytes(o, SnapshotCodec.encode(local, true));
     writeTensors(o, base);
-    if (inFlight) {
-      writeTensors(o, sentPoint);
+    o.writeInt(inFlight.size());
+    for (InFlight f : inFlight) {
+      o.writeLong(f.seq());
+      o.writeLong(f.sentAtMs());
+      writeTensors(o, f.sentPoint());
     }
     o.writeInt(buffer.size());
     for (TrainingEvent e : buffer) {
@@ -454,8 +487,6 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       throw new IllegalStateException("learner " + subtask + " was given the state of learner " + was);
     }
     seq = in.readLong();
-    inFlight = in.readBoolean();
-    sentAtMs = in.readLong();
     baseVersion = in.readLong();
     endTimerRegistered = in.readBoolean();
     finished = in.readBoolean();
@@ -463,9 +494,14 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     localTensors = ModelTensors.of(local);
     base = localTensors.copy();
     readTensors(in, base);
-    if (inFlight) {
-      sentPoint = localTensors.copy();
-      readTensors(in, sentPoint);
+    inFlight = new java.util.ArrayDeque<>();
+    int flying = in.readInt();
+    for (int i = 0; i < flying; i++) {
+      long s = in.readLong();
+      long at = in.readLong();
+      ModelTensors point = localTensors.copy();
+      readTensors(in, point);
+      inFlight.addLast(new InFlight(s, point, at));
     }
     int n = in.readInt();
     for (int i = 0; i < n; i++) {

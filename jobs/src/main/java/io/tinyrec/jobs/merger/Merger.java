@@ -44,14 +44,23 @@ import org.slf4j.LoggerFactory;
  * {@code fullSyncEvery} versions. Every {@code snapshotInterval}, and once at the end of a bounded
  * run, it publishes a ModelSnapshot. Both go out through an EXACTLY_ONCE Kafka sink.
  *
- * <p>Its state (model, version, epoch, per-learner merged sequence numbers, metrics) is checkpointed;
- * after a restore it starts a new epoch, so learners can tell the new sync stream from the old one.
+ * <p>Sync messages go out at once (at-least-once), so learners hear of a merge within milliseconds;
+ * snapshots go through the EXACTLY_ONCE sink ({@link #SNAPSHOTS}). Its state (model, version,
+ * per-learner merged sequence numbers, metrics) is checkpointed. The epoch is the id of the
+ * checkpoint the job was restored from (0 on a fresh start): after a restore the merger sends a
+ * full model of the new epoch at once, and learners, which know the same id, ignore every older
+ * message, including what the failed run sent after that checkpoint.
  */
 public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, KafkaOut>
     implements CheckpointedFunction {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(Merger.class);
 
+  /** Snapshots for the models topic, to be written exactly once. */
+  public static final org.apache.flink.util.OutputTag<KafkaOut> SNAPSHOTS =
+      new org.apache.flink.util.OutputTag<>("snapshots") {};
+  /** How often the merger checks whether a full model is owed (after a restore). */
+  static final long HEARTBEAT_MS = 200;
   /** Accumulator: "version:checksum" of the final model of a bounded run. */
   public static final String FINAL_MODEL_ACCUMULATOR = "merger-final-model";
 
@@ -91,6 +100,7 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
     checkpointed = ctx.getOperatorStateStore().getListState(
         new ListStateDescriptor<>("merger", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
     byte[] restored = null;
+    long restoredFrom = ctx.getRestoredCheckpointId().orElse(0L);
     if (ctx.isRestored()) {
       for (byte[] s : checkpointed.get()) {
         restored = s;
@@ -99,7 +109,6 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
     if (restored == null) {
       model = new Dlrm(config.model);
       tensors = ModelTensors.of(model);
-      epoch = 1;
       version = 0;
       mergedSeq = new long[config.learners];
       Arrays.fill(mergedSeq, -1);
@@ -108,13 +117,14 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
       lastSnapshotVersion = -1;
     } else {
       readState(restored);
-      epoch++;
-      LOG.info("merger restored at version {}, {} events trained; starting epoch {}", version, eventsTrained, epoch);
+      LOG.info("merger restored from checkpoint {} at version {}, {} events trained", restoredFrom, version,
+          eventsTrained);
     }
     if (mergedSeq.length != config.learners) {
       throw new IllegalStateException("the checkpoint was taken with --learners " + mergedSeq.length
           + "; restoring it with --learners " + config.learners + " is not supported");
     }
+    epoch = restoredFrom;
     needFull = true;
     lastSnapshotMs = System.currentTimeMillis();
   }
@@ -143,6 +153,7 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
   public void processElement(LearnerUpdate u, Context ctx, Collector<KafkaOut> out) throws Exception {
     if (!endTimerRegistered) {
       ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
+      ctx.timerService().registerProcessingTimeTimer(System.currentTimeMillis() + HEARTBEAT_MS);
       endTimerRegistered = true;
     }
     if (needFull) {
@@ -172,17 +183,27 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
     }
     long now = System.currentTimeMillis();
     if (now - lastSnapshotMs >= config.snapshotInterval.toMillis()) {
-      publishSnapshot(out, ctx.timerService().currentWatermark());
+      publishSnapshot(ctx, ctx.timerService().currentWatermark());
     }
   }
 
   @Override
   public void onTimer(long timestamp, OnTimerContext ctx, Collector<KafkaOut> out) throws Exception {
+    if (ctx.timeDomain() == org.apache.flink.streaming.api.TimeDomain.PROCESSING_TIME) {
+      // Restored timers fire at once after a restore: the learners get the new epoch's model
+      // even if every one of them is waiting for an acknowledgement and sends nothing.
+      if (needFull) {
+        publishFull(out, false);
+        needFull = false;
+      }
+      ctx.timerService().registerProcessingTimeTimer(System.currentTimeMillis() + HEARTBEAT_MS);
+      return;
+    }
     // Every learner has passed the end of a bounded input and sent its final update.
     LOG.info("input ended: final model version {}, {} events trained ({} learners reported their end)", version,
         eventsTrained, learnersDone);
     if (lastSnapshotVersion != version) {
-      publishSnapshot(out, maxEventTime);
+      publishSnapshot(ctx, maxEventTime);
     }
     publishFull(out, true);
     var acc = new org.apache.flink.api.common.accumulators.ListAccumulator<String>();
@@ -208,7 +229,7 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
     out.collect(new KafkaOut(config.syncTopic, null, syncCodec.encode(m)));
   }
 
-  private void publishSnapshot(Collector<KafkaOut> out, long watermark) {
+  private void publishSnapshot(Context ctx, long watermark) {
     long t0 = System.nanoTime();
     byte[] codec = SnapshotCodec.encode(model, config.snapshotOptimizerState);
     CRC32 crc = new CRC32();
@@ -223,7 +244,7 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
         .setCodec(ByteBuffer.wrap(codec)).setChecksum(crc.getValue())
         .setMetrics(toAvro(all)).setWindowMetrics(toAvro(win)).setMetricsWindow(config.metricsWindow).build();
     byte[] value = snapshotCodec.encode(s);
-    out.collect(new KafkaOut(config.modelsTopic, KafkaOut.utf8(config.modelName), value));
+    ctx.output(SNAPSHOTS, new KafkaOut(config.modelsTopic, KafkaOut.utf8(config.modelName), value));
     lastSnapshotMs = now;
     lastSnapshotVersion = version;
     lastSnapshotBytes = value.length;
@@ -241,7 +262,6 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
     checkpointed.clear();
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(1 << 20);
     DataOutputStream o = new DataOutputStream(bytes);
-    o.writeLong(epoch);
     o.writeLong(version);
     o.writeInt(mergedSeq.length);
     for (long s : mergedSeq) {
@@ -263,7 +283,6 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
 
   private void readState(byte[] state) throws IOException {
     DataInputStream in = new DataInputStream(new ByteArrayInputStream(state));
-    epoch = in.readLong();
     version = in.readLong();
     mergedSeq = new long[in.readInt()];
     for (int i = 0; i < mergedSeq.length; i++) {

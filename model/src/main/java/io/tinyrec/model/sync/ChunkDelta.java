@@ -111,22 +111,102 @@ public final class ChunkDelta {
     }
     requireLayout(model);
     float[][] merged = new float[chunks.length][];
+    // Accumulators first: a weight change that meets other learners' changes is scaled by them.
+    for (int pass = 0; pass < 2; pass++) {
+      for (int i = 0; i < chunks.length; i++) {
+        if (model.isState(i) == (pass == 0)) {
+          mergeArray(model, i);
+          merged[i] = gather(model.array(i), model.chunkLength(i), chunks[i]);
+        }
+      }
+    }
+    return new ChunkDelta(chunks, merged, null);
+  }
+
+  /**
+   * Three-way merge of one array. Where another learner moved a value, this learner's change is
+   * added; for a weight with an Adagrad accumulator the change is first scaled by
+   * sqrt(this learner's accumulator / the merged one): the step it would have taken had it seen the
+   * other learners' squared gradients too. Without this, N learners that each take Adagrad's
+   * normalised step move a parameter N times as far as sequential training would.
+   */
+  private void mergeArray(ModelTensors model, int i) {
+    float[] g = model.array(i);
+    int len = model.chunkLength(i);
+    float[] a = after[i];
+    float[] b = before[i];
+    int s = model.stateOf(i);
+    float[] acc = s < 0 ? null : model.array(s);
+    boolean perChunkState = s >= 0 && model.chunkLength(s) == 1 && len > 1;
+    int p = 0;
+    for (int c : chunks[i]) {
+      int from = c * len;
+      int to = Math.min(g.length, from + len);
+      for (int j = from; j < to; j++, p++) {
+        if (Float.floatToRawIntBits(g[j]) == Float.floatToRawIntBits(b[p])) {
+          g[j] = a[p];
+        } else {
+          float change = a[p] - b[p];
+          if (acc != null) {
+            int k = perChunkState ? c : j;
+            float mine = stateAfter(s, k, model.chunkLength(s));
+            float all = acc[k];
+            if (mine >= 0f && all > mine) {
+              change *= (float) Math.sqrt(mine / all);
+            }
+          }
+          g[j] += change;
+        }
+      }
+    }
+  }
+
+  /** This learner's value of element k of state array s after its change, or -1 if it did not change it. */
+  private float stateAfter(int s, int k, int len) {
+    int c = k / len;
+    int pos = Arrays.binarySearch(chunks[s], c);
+    if (pos < 0) {
+      return -1f;
+    }
+    return after[s][pos * len + k % len];
+  }
+
+  /** The model's current values of this delta's chunks, as an after-only delta (to undo or compare). */
+  public ChunkDelta valuesIn(ModelTensors model) {
+    requireLayout(model);
+    float[][] now = new float[chunks.length][];
     for (int i = 0; i < chunks.length; i++) {
-      float[] g = model.array(i);
-      int len = model.chunkLength(i);
-      float[] a = after[i];
-      float[] b = before[i];
+      now[i] = gather(model.array(i), model.chunkLength(i), chunks[i]);
+    }
+    return new ChunkDelta(chunks, now, null);
+  }
+
+  /**
+   * {@link #rebase} restricted to this delta's chunks: the global model moved from {@code old}'s
+   * values to this delta's, and {@code target} follows, keeping its own changes on top.
+   */
+  public void rebaseChunks(ModelTensors target, ChunkDelta old) {
+    requireLayout(target);
+    for (int i = 0; i < chunks.length; i++) {
+      float[] t = target.array(i);
+      int len = target.chunkLength(i);
+      float[] nw = after[i];
+      float[] od = old.after[i];
       int p = 0;
       for (int c : chunks[i]) {
         int from = c * len;
-        int to = Math.min(g.length, from + len);
+        int to = Math.min(t.length, from + len);
         for (int j = from; j < to; j++, p++) {
-          g[j] = Float.floatToRawIntBits(g[j]) == Float.floatToRawIntBits(b[p]) ? a[p] : g[j] + (a[p] - b[p]);
+          int tb = Float.floatToRawIntBits(t[j]);
+          int ob = Float.floatToRawIntBits(od[p]);
+          if (tb == ob) {
+            t[j] = nw[p];
+          } else if (Float.floatToRawIntBits(nw[p]) != ob) {
+            t[j] = nw[p] + (t[j] - od[p]);
+          }
         }
       }
-      merged[i] = gather(g, len, chunks[i]);
     }
-    return new ChunkDelta(chunks, merged, null);
   }
 
   /** Sets the touched chunks of the model to this delta's "after" values (how a sync is applied). */

@@ -18,10 +18,13 @@ import java.util.List;
 public final class ModelTensors {
   private final float[][] arrays;
   private final int[] chunkLen;
+  /** For a weight array, the index of its Adagrad accumulator array; -1 for none (and for state arrays). */
+  private final int[] stateOf;
 
-  private ModelTensors(float[][] arrays, int[] chunkLen) {
+  private ModelTensors(float[][] arrays, int[] chunkLen, int[] stateOf) {
     this.arrays = arrays;
     this.chunkLen = chunkLen;
+    this.stateOf = stateOf;
   }
 
   /** The live arrays of a model (its optimizer state is allocated if it was not yet). */
@@ -29,12 +32,15 @@ public final class ModelTensors {
     model.allocateOptimizerState();
     List<float[]> a = new ArrayList<>();
     List<Integer> len = new ArrayList<>();
+    List<Integer> state = new ArrayList<>();
     for (Param p : model.denseParams()) {
       a.add(p.value());
       len.add(p.size());
+      state.add(p.state().length > 0 ? a.size() : -1);
       if (p.state().length > 0) {
         a.add(p.state());
         len.add(p.size());
+        state.add(-1);
       }
     }
     var e = model.embedding();
@@ -43,12 +49,15 @@ public final class ModelTensors {
     int weightChunk = e.blockSize() > 1 ? e.blockSize() : 16;
     a.add(e.weights());
     len.add(weightChunk);
+    state.add(e.blockState().length > 0 ? a.size() : -1);
     if (e.blockState().length > 0) {
       a.add(e.blockState());
       // Row-wise state has one accumulator per block; element-wise state is shaped like the weights.
       len.add(e.blockSize() > 1 ? 1 : weightChunk);
+      state.add(-1);
     }
-    return new ModelTensors(a.toArray(new float[0][]), len.stream().mapToInt(Integer::intValue).toArray());
+    return new ModelTensors(a.toArray(new float[0][]), len.stream().mapToInt(Integer::intValue).toArray(),
+        state.stream().mapToInt(Integer::intValue).toArray());
   }
 
   /** A detached deep copy, with the same chunking. */
@@ -57,7 +66,7 @@ public final class ModelTensors {
     for (int i = 0; i < arrays.length; i++) {
       c[i] = arrays[i].clone();
     }
-    return new ModelTensors(c, chunkLen);
+    return new ModelTensors(c, chunkLen, stateOf);
   }
 
   /** Overwrites every array with the other's values (same layout required). */
@@ -78,6 +87,21 @@ public final class ModelTensors {
 
   public int chunkLength(int i) {
     return chunkLen[i];
+  }
+
+  /** The index of array i's Adagrad accumulator array, or -1 if it has none or is one. */
+  public int stateOf(int i) {
+    return stateOf[i];
+  }
+
+  /** Whether array i holds optimizer state. */
+  public boolean isState(int i) {
+    for (int s : stateOf) {
+      if (s == i) {
+        return true;
+      }
+    }
+    return false;
   }
 
   public int chunkCount(int i) {
