@@ -178,4 +178,54 @@ class TrainJobIT {
     assertTrue(!snapshots.isEmpty(), "no committed snapshot");
     return snapshots.get(snapshots.size() - 1);
   }
+
+  @Test
+  void poisonPillsGoToTheDeadLetterTopicWithTheReasonAndTrainingGoesOn() throws Exception {
+    List<CriteoRow> rows = JobTestKit.syntheticRows(19, 3_000);
+    TrainJobConfig c = job("poison", 1).build();
+    kit.produce(c.eventsTopic, rows.subList(0, 1_500));
+    io.tinyrec.schemas.ClickEventEncoder enc = new io.tinyrec.schemas.ClickEventEncoder();
+    CriteoRow r = rows.get(0);
+    byte[] good = enc.encode("x:1", "x:1", 1L, 1, r.dense(), 0, r.cats(), 0, 0, 1);
+    byte[] unknownSchema = good.clone();
+    unknownSchema[5] ^= 0x5A;
+    byte[] badLabel = enc.encode("x:2", "x:2", 1L, 7, r.dense(), 0, r.cats(), 0, 0, 2);
+    io.tinyrec.schemas.ClickEvent shortDense = io.tinyrec.schemas.SingleObjectCodec.of(io.tinyrec.schemas.ClickEvent.class)
+        .decode(good);
+    shortDense = io.tinyrec.schemas.ClickEvent.newBuilder(shortDense)
+        .setDense(new java.util.ArrayList<>(shortDense.getDense().subList(0, 12))).build();
+    byte[] twelveDense = io.tinyrec.schemas.SingleObjectCodec.of(io.tinyrec.schemas.ClickEvent.class).encode(shortDense);
+    byte[] scored = io.tinyrec.schemas.SingleObjectCodec.of(io.tinyrec.schemas.ScoredEvent.class).encode(
+        io.tinyrec.schemas.ScoredEvent.newBuilder().setEventId("s").setKey("s").setScore(0.5f).setModelVersion(1)
+            .setEventTime(1).setProcessingTime(1).build());
+    java.util.Map<String, byte[]> poison = new java.util.LinkedHashMap<>();
+    poison.put("BAD_MARKER", "this is not avro at all".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    poison.put("TOO_SHORT", new byte[] {(byte) 0xC3});
+    poison.put("UNKNOWN_FINGERPRINT", unknownSchema);
+    poison.put("WRONG_TYPE", scored);
+    poison.put("BAD_DATUM", java.util.Arrays.copyOf(good, good.length - 20));
+    poison.put("INVALID_EVENT", badLabel);
+    poison.put("INVALID_EVENT/dense", twelveDense);
+    for (var e : poison.entrySet()) {
+      kit.produceRaw(c.eventsTopic, e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8), e.getValue());
+    }
+    kit.produce(c.eventsTopic, rows.subList(1_500, 3_000));
+    JobExecutionResult result = runToEnd(c, JobTestKit.tempDir("poison"), null);
+
+    assertEquals((long) poison.size(), result.<Long>getAccumulatorResult(io.tinyrec.jobs.events.EventDecoder.DLQ_ACCUMULATOR));
+    assertEquals(3_000, last(kit.snapshots(c.modelsTopic)).getEventsTrained(), "training went on around the pills");
+    var dlq = kit.readCommitted(c.dlqTopic);
+    assertEquals(poison.size(), dlq.size());
+    for (var rec : dlq) {
+      String key = new String(rec.key(), java.nio.charset.StandardCharsets.UTF_8);
+      String kind = new String(rec.headers().lastHeader(io.tinyrec.schemas.TopicDefaults.DLQ_ERROR_KIND).value(),
+          java.nio.charset.StandardCharsets.UTF_8);
+      String why = new String(rec.headers().lastHeader(io.tinyrec.schemas.TopicDefaults.DLQ_ERROR).value(),
+          java.nio.charset.StandardCharsets.UTF_8);
+      assertEquals(key.replace("/dense", ""), kind, "kind of " + key + " (" + why + ")");
+      assertTrue(java.util.Arrays.equals(poison.get(key), rec.value()), "the original bytes of " + key + " are kept");
+      assertTrue(rec.headers().lastHeader(io.tinyrec.schemas.TopicDefaults.DLQ_SOURCE_OFFSET) != null);
+      System.out.println("dlq: " + kind + ": " + why);
+    }
+  }
 }

@@ -28,6 +28,9 @@ public final class EventDecoder extends ProcessFunction<RawRecord, TrainingEvent
   private final String dlqTopic;
   private transient SingleObjectCodec<ClickEvent> codec;
   private transient Counter dlqRecords;
+  private transient org.apache.flink.api.common.accumulators.LongCounter dlqTotal;
+  /** Accumulator with the number of records sent to the dead-letter topic. */
+  public static final String DLQ_ACCUMULATOR = "dlq-records";
 
   public EventDecoder(String dlqTopic) {
     this.dlqTopic = dlqTopic;
@@ -37,6 +40,8 @@ public final class EventDecoder extends ProcessFunction<RawRecord, TrainingEvent
   public void open(OpenContext ctx) {
     codec = SingleObjectCodec.of(ClickEvent.class);
     dlqRecords = getRuntimeContext().getMetricGroup().counter("dlqRecords");
+    dlqTotal = new org.apache.flink.api.common.accumulators.LongCounter();
+    getRuntimeContext().addAccumulator(DLQ_ACCUMULATOR, dlqTotal);
   }
 
   @Override
@@ -58,6 +63,7 @@ public final class EventDecoder extends ProcessFunction<RawRecord, TrainingEvent
 
   private void reject(RawRecord r, String kind, String why, Context ctx) {
     dlqRecords.inc();
+    dlqTotal.add(1);
     ctx.output(DEAD_LETTERS, new KafkaOut(dlqTopic, r.key, r.value,
         TopicDefaults.DLQ_ERROR, why,
         TopicDefaults.DLQ_ERROR_KIND, kind,
