@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         KafkaCommand.class,
         TopicsCommand.class,
         ReplayCommand.class,
+        TrainCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class Tinyrec implements Runnable {

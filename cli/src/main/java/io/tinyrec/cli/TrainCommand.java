@@ -1,0 +1,259 @@
+package io.tinyrec.cli;
+
+import io.tinyrec.jobs.LocalTrainRunner;
+import io.tinyrec.jobs.TrainJob;
+import io.tinyrec.jobs.TrainJobConfig;
+import io.tinyrec.model.Dlrm;
+import io.tinyrec.model.ModelConfig;
+import io.tinyrec.model.codec.SnapshotCodec;
+import io.tinyrec.replay.Topics;
+import io.tinyrec.schemas.ModelSnapshot;
+import io.tinyrec.schemas.SingleObjectCodec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Runs the streaming learner, a Flink job on a local MiniCluster (with the Flink web UI): it reads "
+        + "ClickEvents from the events topic, scores each micro-batch, trains on it, merges the learners' updates, "
+        + "and publishes versioned snapshots to the models topic exactly once.",
+        "Missing topics are created as `tinyrec topics create` would. Checkpoints are kept in --checkpoint-dir; "
+            + "--restore-from starts from one of them."},
+    footer = {"", "Examples:",
+        "  ./tinyrec train --bootstrap-servers localhost:9092",
+        "  ./tinyrec train --bootstrap-servers localhost:9092 --learners 2 --bounded --json",
+        "  ./tinyrec train --bootstrap-servers localhost:9092 --restore-from runs/checkpoints/<job>/chk-42"})
+public final class TrainCommand implements Callable<Integer> {
+  @Option(names = "--bootstrap-servers", required = true, paramLabel = "HOST:PORT[,...]",
+      description = "Kafka bootstrap servers.")
+  String bootstrapServers;
+
+  @Option(names = "--kafka-config", paramLabel = "FILE",
+      description = "Kafka client settings (security and the like) for every client of the job, as a properties file.")
+  Path kafkaConfig;
+
+  @Option(names = "--events-topic", defaultValue = "events", description = "Default ${DEFAULT-VALUE}.")
+  String eventsTopic;
+  @Option(names = "--scores-topic", defaultValue = "scores", description = "Default ${DEFAULT-VALUE}.")
+  String scoresTopic;
+  @Option(names = "--sync-topic", defaultValue = "sync", description = "Default ${DEFAULT-VALUE}.")
+  String syncTopic;
+  @Option(names = "--models-topic", defaultValue = "models", description = "Default ${DEFAULT-VALUE}.")
+  String modelsTopic;
+  @Option(names = "--dlq-topic", defaultValue = "dlq", description = "Default ${DEFAULT-VALUE}.")
+  String dlqTopic;
+
+  @Option(names = "--model-name", defaultValue = "tinyrec",
+      description = "Key of the snapshots on the models topic (default ${DEFAULT-VALUE}).")
+  String modelName;
+
+  @Mixin
+  ModelOptions model;
+
+  @Option(names = "--learners", defaultValue = "1", description = "Learner parallelism N (default ${DEFAULT-VALUE}).")
+  int learners;
+  @Option(names = "--batch", defaultValue = "128", description = "Micro-batch size per learner (default ${DEFAULT-VALUE}).")
+  int batch;
+  @Option(names = "--max-wait-ms", defaultValue = "200",
+      description = "Train a partial micro-batch once its oldest event waited this long; 0 = count-only "
+          + "batching (default ${DEFAULT-VALUE}).")
+  long maxWaitMs;
+  @Option(names = "--sync-every", defaultValue = "1024",
+      description = "A learner sends its update after this many events (default ${DEFAULT-VALUE}).")
+  int syncEvery;
+  @Option(names = "--sync-interval-ms", defaultValue = "1000",
+      description = "... or after this long (default ${DEFAULT-VALUE}).")
+  long syncIntervalMs;
+  @Option(names = "--snapshot-interval", defaultValue = "30s", converter = Sizes.Span.class, paramLabel = "DURATION",
+      description = "How often a snapshot is published (default ${DEFAULT-VALUE}).")
+  Duration snapshotInterval;
+  @Option(names = "--snapshot-with-state",
+      description = "Snapshots also carry the optimizer state, to resume training from them elsewhere.")
+  boolean snapshotWithState;
+  @Option(names = "--checkpoint-interval", defaultValue = "5s", converter = Sizes.Span.class, paramLabel = "DURATION",
+      description = "Flink checkpoint interval (default ${DEFAULT-VALUE}).")
+  Duration checkpointInterval;
+  @Option(names = "--checkpoint-dir", defaultValue = "runs/checkpoints",
+      description = "Where checkpoints are kept; they survive a cancel (default ${DEFAULT-VALUE}).")
+  Path checkpointDir;
+  @Option(names = "--restore-from", paramLabel = "DIR",
+      description = "A retained checkpoint (chk-N directory) or savepoint to start from.")
+  Path restoreFrom;
+  @Option(names = "--metrics-window", defaultValue = "100000",
+      description = "Events in the sliding metrics window (default ${DEFAULT-VALUE}).")
+  int metricsWindow;
+  @Option(names = "--bounded",
+      description = "Stop at the end offsets of the events topic present at start, after a final snapshot.")
+  boolean bounded;
+  @Option(names = "--web-ui-port", defaultValue = "8081",
+      description = "Port of the Flink web UI; -1 for none (default ${DEFAULT-VALUE}).")
+  int webUiPort;
+  @Option(names = "--json", description = "At the end of a bounded run, print one JSON line with the results.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    ModelConfig modelConfig = model.toConfig();
+    Map<String, String> kafka = kafkaConfig == null ? Map.of() : TopicsCommand.loadProperties(kafkaConfig,
+        "--kafka-config");
+    TrainJobConfig config = TrainJobConfig.builder(bootstrapServers, modelConfig)
+        .topics(eventsTopic, scoresTopic, syncTopic, modelsTopic, dlqTopic).modelName(modelName)
+        .learners(learners).batch(batch).maxWaitMs(maxWaitMs).syncEvery(syncEvery).syncIntervalMs(syncIntervalMs)
+        .snapshotInterval(snapshotInterval).snapshotOptimizerState(snapshotWithState)
+        .checkpointInterval(checkpointInterval).metricsWindow(metricsWindow).bounded(bounded)
+        .kafkaProperties(kafka).build();
+    long eventsAtStart = prepareTopics(config, kafka);
+    if (bounded && eventsAtStart == 0 && restoreFrom == null) {
+      System.err.println("train: the events topic '" + eventsTopic + "' is empty, so a --bounded run has nothing to do");
+      return 0;
+    }
+    Files.createDirectories(checkpointDir);
+    JobClient client = LocalTrainRunner.start(config,
+        new LocalTrainRunner.Options(checkpointDir, restoreFrom, webUiPort, 10));
+    System.err.printf("train: job %s running on a local Flink cluster%s; checkpoints in %s%n", client.getJobID(),
+        webUiPort >= 0 ? " (web UI http://localhost:" + (webUiPort == 0 ? "<port>" : webUiPort) + ")" : "",
+        checkpointDir.toAbsolutePath());
+    if (!bounded) {
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        try {
+          LocalTrainRunner.cancelAndWait(client, Duration.ofSeconds(60));
+          LocalTrainRunner.latestCheckpoint(checkpointDir).ifPresent(p ->
+              System.err.println("train: stopped. Resume with --restore-from " + p));
+        } catch (Exception e) {
+          System.err.println("train: could not stop the job cleanly: " + e);
+        }
+      }, "tinyrec-train-stop"));
+      client.getJobExecutionResult().get();
+      return 0;
+    }
+    long t0 = System.nanoTime();
+    JobExecutionResult result = client.getJobExecutionResult().get();
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    Optional<ModelSnapshot> last = lastSnapshot(config, kafka);
+    Long dlq = result.getAccumulatorResult(io.tinyrec.jobs.events.EventDecoder.DLQ_ACCUMULATOR);
+    if (last.isEmpty()) {
+      System.err.println("train: the run ended without a committed snapshot");
+      return 1;
+    }
+    ModelSnapshot s = last.get();
+    if (json) {
+      System.out.printf(java.util.Locale.ROOT,
+          "{\"events\":%d,\"events_trained\":%d,\"dlq\":%d,\"version\":%d,\"epoch\":%d,\"auc\":%.6f,\"logloss\":%.6f,"
+              + "\"ne\":%.6f,\"calibration\":%.5f,\"window_auc\":%.6f,\"seconds\":%.3f,\"events_per_s\":%.1f,"
+              + "\"snapshot_bytes\":%d,\"learners\":%d}%n",
+          eventsAtStart, s.getEventsTrained(), dlq == null ? 0 : dlq, s.getVersion(), s.getEpoch(),
+          s.getMetrics().getAuc(), s.getMetrics().getLogloss(), s.getMetrics().getNe(), s.getMetrics().getCalibration(),
+          s.getWindowMetrics().getAuc(), seconds, s.getEventsTrained() / seconds, s.getCodec().remaining(), learners);
+    } else {
+      System.out.printf(java.util.Locale.ROOT,
+          "trained on %,d events (%,d to the dlq) in %.1f s, %,.0f events/s with %d learner%s%n"
+              + "final model: version %d, epoch %d, %,d bytes; progressive AUC %.4f, log loss %.4f, NE %.4f, "
+              + "calibration %.3f%n",
+          s.getEventsTrained(), dlq == null ? 0 : dlq, seconds, s.getEventsTrained() / seconds, learners,
+          learners == 1 ? "" : "s", s.getVersion(), s.getEpoch(), s.getCodec().remaining(), s.getMetrics().getAuc(),
+          s.getMetrics().getLogloss(), s.getMetrics().getNe(), s.getMetrics().getCalibration());
+    }
+    return 0;
+  }
+
+  /**
+   * Creates missing topics as `topics create` would, and refuses to start when an existing models or
+   * sync topic cannot hold this model. Returns the number of records in the events topic.
+   */
+  private long prepareTopics(TrainJobConfig c, Map<String, String> kafka) throws Exception {
+    Dlrm fresh = new Dlrm(c.model);
+    long snapshotBytes = SnapshotCodec.encode(fresh, c.snapshotOptimizerState).length + 4096;
+    long fullSyncBytes = SnapshotCodec.encode(fresh, true).length + 4096;
+    Map<String, Object> p = new HashMap<>(kafka);
+    p.put("bootstrap.servers", c.bootstrapServers);
+    p.putIfAbsent("default.api.timeout.ms", "20000");
+    try (Admin admin = Admin.create(p)) {
+      checkRoom(admin, c.modelsTopic, snapshotBytes, "a snapshot");
+      checkRoom(admin, c.syncTopic, fullSyncBytes, "a full model sync message");
+      int maxBytes = (int) Math.max(Topics.DEFAULT_MAX_SNAPSHOT_BYTES, fullSyncBytes * 2);
+      Topics.Settings s = new Topics.Settings(c.eventsTopic, Math.max(2, c.learners), c.scoresTopic, c.syncTopic,
+          Duration.ofHours(1), c.modelsTopic, maxBytes, c.dlqTopic);
+      List<Topics.Spec> missing = new ArrayList<>();
+      for (Topics.Spec spec : Topics.specs(s)) {
+        if (Topics.describe(admin, spec.name()).isEmpty()) {
+          missing.add(spec);
+        }
+      }
+      for (String line : Topics.ensure(admin, missing)) {
+        System.err.println("topics: " + line);
+      }
+      TopicDescription events = Topics.describe(admin, c.eventsTopic).orElseThrow();
+      Properties cp = new Properties();
+      cp.putAll(p);
+      try (KafkaConsumer<byte[], byte[]> consumer =
+          new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        List<TopicPartition> parts = events.partitions().stream()
+            .map(i -> new TopicPartition(c.eventsTopic, i.partition())).toList();
+        Map<TopicPartition, Long> end = consumer.endOffsets(parts);
+        Map<TopicPartition, Long> begin = consumer.beginningOffsets(parts);
+        return parts.stream().mapToLong(tp -> end.get(tp) - begin.get(tp)).sum();
+      }
+    }
+  }
+
+  private static void checkRoom(Admin admin, String topic, long needed, String what) throws Exception {
+    if (Topics.describe(admin, topic).isEmpty()) {
+      return;
+    }
+    ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+    var entry = admin.describeConfigs(List.of(res)).all().get(30, TimeUnit.SECONDS).get(res).get("max.message.bytes");
+    long have = entry == null ? 1_048_588 : Long.parseLong(entry.value());
+    if (have < needed) {
+      throw new IllegalArgumentException("topic '" + topic + "' has max.message.bytes=" + have + ", but " + what
+          + " of this model needs about " + needed + " bytes. Raise it (./tinyrec topics create --max-snapshot-bytes "
+          + "...) or use another topic; the job did not start");
+    }
+  }
+
+  private static Optional<ModelSnapshot> lastSnapshot(TrainJobConfig c, Map<String, String> kafka) {
+    Properties p = new Properties();
+    p.putAll(kafka);
+    p.put("bootstrap.servers", c.bootstrapServers);
+    p.put("isolation.level", "read_committed");
+    p.put("max.partition.fetch.bytes", Integer.toString(TrainJob.MAX_MESSAGE_BYTES));
+    p.put("fetch.max.bytes", Integer.toString(TrainJob.MAX_MESSAGE_BYTES));
+    SingleObjectCodec<ModelSnapshot> codec = SingleObjectCodec.of(ModelSnapshot.class);
+    ModelSnapshot last = null;
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> parts = consumer.partitionsFor(c.modelsTopic).stream()
+          .map(i -> new TopicPartition(c.modelsTopic, i.partition())).toList();
+      consumer.assign(parts);
+      consumer.seekToBeginning(parts);
+      Map<TopicPartition, Long> end = consumer.endOffsets(parts);
+      while (parts.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          if (r.key() != null && c.modelName.equals(new String(r.key(), java.nio.charset.StandardCharsets.UTF_8))) {
+            last = codec.decode(r.value());
+          }
+        }
+      }
+    }
+    return Optional.ofNullable(last);
+  }
+}
