@@ -136,13 +136,14 @@ public final class LearnCommand implements Callable<Integer> {
     return String.format(Locale.ROOT, "{\"rows\":%d,\"auc\":%s,\"auc_error_bound\":%s,\"logloss\":%s,\"ne\":%s,"
             + "\"calibration\":%s,\"window_auc\":%s,\"window_ne\":%s,\"rows_per_s\":%.1f,\"wall_rows_per_s\":%.1f,"
             + "\"seconds\":%.3f,\"wall_seconds\":%.3f,\"model_bytes\":%d,\"embedding_bytes\":%d,\"skipped_lines\":%d,"
-            + "\"skipped_updates\":%d,\"embedding\":\"%s\",\"optimizer\":\"%s\",\"lr_dense\":%s,\"lr_embedding\":%s,"
+            + "\"skipped_updates\":%d,\"embedding\":\"%s\",\"optimizer\":\"%s\",\"embedding_adagrad\":\"%s\","
+            + "\"lr_dense\":%s,\"lr_embedding\":%s,"
             + "\"batch\":%d,\"robe_size\":%d,\"robe_z\":%d,\"rows_per_table\":%d,\"seed\":%d,\"kernels\":\"%s\"}",
         r.rows(), num(o.auc()), num(o.aucErrorBound()), num(o.logloss()), num(o.ne()), num(o.calibration()),
         num(w.auc()), num(w.ne()), r.rowsPerSecond(), r.wallRowsPerSecond(), r.trainSeconds(), r.wallSeconds(),
         dlrm.parameterBytes(), dlrm.embedding().weights().length * 4L, r.skippedLines(), r.skippedUpdates(),
         m.embedding().name().toLowerCase(Locale.ROOT), m.optimizer().name().toLowerCase(Locale.ROOT),
-        num(m.lrDense()), num(m.lrEmbedding()), cfg.batch(), m.robeSize(), m.robeZ(), m.rowsPerTable(), m.seed(),
+        m.embeddingAdagrad().name().toLowerCase(Locale.ROOT), num(m.lrDense()), num(m.lrEmbedding()), cfg.batch(), m.robeSize(), m.robeZ(), m.rowsPerTable(), m.seed(),
         Kernels.implementation());
   }
 

@@ -73,12 +73,12 @@ class LearnCommandTest {
   }
 
   @Test
-  void modelFlagsShouldResolveAgainstThePresetWithPerEmbeddingAdagradDefaults() {
+  void modelFlagsShouldResolveAgainstThePresetWithElementwiseEmbeddingAdagradByDefault() {
     ModelOptions robe = new ModelOptions();
     robe.preset = "kaggle";
     robe.compression = "1000x";
     io.tinyrec.model.ModelConfig c = robe.toConfig();
-    assertEquals(io.tinyrec.model.ModelConfig.EmbeddingAdagrad.ROWWISE, c.embeddingAdagrad());
+    assertEquals(io.tinyrec.model.ModelConfig.EmbeddingAdagrad.ELEMENTWISE, c.embeddingAdagrad());
     assertEquals(io.tinyrec.model.CriteoTableSizes.KAGGLE.robeSizeFor(1000, 16, 16), c.robeSize());
     ModelOptions hash = new ModelOptions();
     hash.preset = "kaggle";
@@ -89,5 +89,9 @@ class LearnCommandTest {
     assertEquals(io.tinyrec.model.ModelConfig.EmbeddingAdagrad.ELEMENTWISE, h.embeddingAdagrad());
     assertEquals(0.01f, h.lrDense());
     assertEquals(0.05f, h.lrEmbedding());
+    ModelOptions rowwise = new ModelOptions();
+    rowwise.preset = "kaggle";
+    rowwise.embeddingAdagrad = "rowwise";
+    assertEquals(io.tinyrec.model.ModelConfig.EmbeddingAdagrad.ROWWISE, rowwise.toConfig().embeddingAdagrad());
   }
 }
