@@ -7,6 +7,7 @@ import io.tinyrec.model.data.CriteoReader;
 import io.tinyrec.model.data.MalformedRowException;
 import io.tinyrec.model.metrics.MetricsSnapshot;
 import io.tinyrec.model.nn.Kernels;
+import io.tinyrec.model.train.JitWarmup;
 import io.tinyrec.model.train.ProgressiveValidation;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -58,9 +59,14 @@ public final class LearnCommand implements Callable<Integer> {
   @Option(names = "--with-optimizer-state", description = "Include optimizer state in the saved snapshot.")
   boolean withOptimizerState;
 
+  @Option(names = "--no-warmup", description = "Skip the JIT warm-up: by default a throwaway copy of the model trains "
+      + "on generated rows (until its speed stops improving, at most 2 s) before the real run, so the timed loop "
+      + "starts compiled. The real model's results are the same either way; the wall figures include the warm-up.")
+  boolean noWarmup;
+
   /** The validated settings of one learn run. */
   record LearnConfig(List<Path> inputs, ModelConfig model, int batch, long limit, int metricsWindow, boolean strict,
-      boolean json, Path saveSnapshot, boolean withOptimizerState) {
+      boolean json, Path saveSnapshot, boolean withOptimizerState, boolean warmup) {
     LearnConfig {
       if (batch < 1) {
         throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
@@ -82,10 +88,20 @@ public final class LearnCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     LearnConfig cfg = new LearnConfig(inputs, model.toConfig(), batch, limit, metricsWindow, strict, json,
-        saveSnapshot, withOptimizerState);
+        saveSnapshot, withOptimizerState, !noWarmup);
     PrintStream err = System.err;
     if (!cfg.json()) {
       err.println("learn: " + cfg.model() + ", batch " + cfg.batch() + ", kernels " + Kernels.implementation());
+    }
+    double warmupSeconds = 0;
+    if (cfg.warmup()) {
+      // A separate model: the real one is built below and never sees the warm-up.
+      JitWarmup.Result w = JitWarmup.run(cfg.model(), cfg.batch());
+      warmupSeconds = w.seconds();
+      if (!cfg.json()) {
+        err.printf(Locale.ROOT, "learn: JIT warm-up %.2fs (%d generated batches on a throwaway model, %s)%n",
+            w.seconds(), w.batches(), w.stable() ? "speed stable" : "time cap");
+      }
     }
     AtomicLong reported = new AtomicLong();
     CriteoReader.OnMalformed mode = cfg.strict() ? CriteoReader.OnMalformed.FAIL : CriteoReader.OnMalformed.SKIP;
@@ -115,9 +131,9 @@ public final class LearnCommand implements Callable<Integer> {
       }
     }
     if (cfg.json()) {
-      System.out.println(toJson(cfg, r, dlrm));
+      System.out.println(toJson(cfg, r, dlrm, warmupSeconds));
     } else {
-      printSummary(System.out, r, dlrm);
+      printSummary(System.out, r, dlrm, warmupSeconds);
     }
     return 0;
   }
@@ -129,20 +145,28 @@ public final class LearnCommand implements Callable<Integer> {
     }
   }
 
-  static String toJson(LearnConfig cfg, ProgressiveValidation.Result r, Dlrm dlrm) {
+  /** Wall time of the whole run: the warm-up, then reading, scoring and training. */
+  static double wallSeconds(ProgressiveValidation.Result r, double warmupSeconds) {
+    return warmupSeconds + r.wallSeconds();
+  }
+
+  static String toJson(LearnConfig cfg, ProgressiveValidation.Result r, Dlrm dlrm, double warmupSeconds) {
     MetricsSnapshot o = r.overall();
     MetricsSnapshot w = r.window();
     ModelConfig m = cfg.model();
+    double wall = wallSeconds(r, warmupSeconds);
     return String.format(Locale.ROOT, "{\"rows\":%d,\"auc\":%s,\"auc_error_bound\":%s,\"logloss\":%s,\"ne\":%s,"
             + "\"calibration\":%s,\"window_auc\":%s,\"window_ne\":%s,\"rows_per_s\":%.1f,\"wall_rows_per_s\":%.1f,"
-            + "\"seconds\":%.3f,\"wall_seconds\":%.3f,\"model_bytes\":%d,\"embedding_bytes\":%d,\"skipped_lines\":%d,"
-            + "\"skipped_updates\":%d,\"embedding\":\"%s\",\"optimizer\":\"%s\",\"lr_dense\":%s,\"lr_embedding\":%s,"
+            + "\"seconds\":%.3f,\"wall_seconds\":%.3f,\"warmup_seconds\":%.3f,\"model_bytes\":%d,\"embedding_bytes\":%d,"
+            + "\"skipped_lines\":%d,"
+            + "\"skipped_updates\":%d,\"embedding\":\"%s\",\"optimizer\":\"%s\",\"embedding_adagrad\":\"%s\","
+            + "\"lr_dense\":%s,\"lr_embedding\":%s,"
             + "\"batch\":%d,\"robe_size\":%d,\"robe_z\":%d,\"rows_per_table\":%d,\"seed\":%d,\"kernels\":\"%s\"}",
         r.rows(), num(o.auc()), num(o.aucErrorBound()), num(o.logloss()), num(o.ne()), num(o.calibration()),
-        num(w.auc()), num(w.ne()), r.rowsPerSecond(), r.wallRowsPerSecond(), r.trainSeconds(), r.wallSeconds(),
+        num(w.auc()), num(w.ne()), r.rowsPerSecond(), r.rows() / wall, r.trainSeconds(), wall, warmupSeconds,
         dlrm.parameterBytes(), dlrm.embedding().weights().length * 4L, r.skippedLines(), r.skippedUpdates(),
         m.embedding().name().toLowerCase(Locale.ROOT), m.optimizer().name().toLowerCase(Locale.ROOT),
-        num(m.lrDense()), num(m.lrEmbedding()), cfg.batch(), m.robeSize(), m.robeZ(), m.rowsPerTable(), m.seed(),
+        m.embeddingAdagrad().name().toLowerCase(Locale.ROOT), num(m.lrDense()), num(m.lrEmbedding()), cfg.batch(), m.robeSize(), m.robeZ(), m.rowsPerTable(), m.seed(),
         Kernels.implementation());
   }
 
@@ -150,7 +174,7 @@ public final class LearnCommand implements Callable<Integer> {
     return Double.isFinite(v) ? String.format(Locale.ROOT, "%.6g", v) : "null";
   }
 
-  private static void printSummary(PrintStream out, ProgressiveValidation.Result r, Dlrm dlrm) {
+  private static void printSummary(PrintStream out, ProgressiveValidation.Result r, Dlrm dlrm, double warmupSeconds) {
     MetricsSnapshot o = r.overall();
     MetricsSnapshot w = r.window();
     out.printf(Locale.ROOT, "rows            %,d (skipped lines %d, skipped updates %d)%n", r.rows(), r.skippedLines(),
@@ -161,7 +185,9 @@ public final class LearnCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "ne              %.4f   window %.4f%n", o.ne(), w.ne());
     out.printf(Locale.ROOT, "calibration     %.4f   window %.4f%n", o.calibration(), w.calibration());
     out.printf(Locale.ROOT, "train rows/s    %,.0f  (%.2fs in score+update)%n", r.rowsPerSecond(), r.trainSeconds());
-    out.printf(Locale.ROOT, "wall rows/s     %,.0f  (%.2fs in all)%n", r.wallRowsPerSecond(), r.wallSeconds());
+    double wall = wallSeconds(r, warmupSeconds);
+    out.printf(Locale.ROOT, "wall rows/s     %,.0f  (%.2fs in all, %.2fs of it JIT warm-up)%n", r.rows() / wall, wall,
+        warmupSeconds);
     out.printf(Locale.ROOT, "model bytes     %,d%n", dlrm.parameterBytes());
   }
 

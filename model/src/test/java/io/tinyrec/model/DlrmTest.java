@@ -68,6 +68,73 @@ class DlrmTest {
   }
 
   @Test
+  void embeddingAdagradShouldBeTorchsPerFloatRuleOrTheRowWiseRuleAndLeaveUnreadFloatsAlone() {
+    SyntheticCriteo s = new SyntheticCriteo(3, -1);
+    for (ModelConfig.EmbeddingKind kind : ModelConfig.EmbeddingKind.values()) {
+      for (ModelConfig.EmbeddingAdagrad mode : ModelConfig.EmbeddingAdagrad.values()) {
+        ModelConfig c = ModelConfig.preset("small").withEmbedding(kind).withEmbeddingAdagrad(mode)
+            .withLearningRates(0.05f, 0.02f);
+        Dlrm model = trainOn(c, s, 256, 64, null); // non-zero accumulators to start from
+        io.tinyrec.model.nn.Embedding e = model.embedding();
+        boolean elementwise = mode == ModelConfig.EmbeddingAdagrad.ELEMENTWISE;
+        assertEquals(elementwise ? e.weights().length : e.numBlocks(), e.optimizerState().length);
+        Batch batch = new Batch(64);
+        for (int j = 256; j < 320; j++) {
+          batch.add(s.sample(j).row());
+        }
+        assertTrue(model.computeGradients(batch, null));
+        float[] w0 = e.weights().clone();
+        float[] s0 = e.optimizerState().clone();
+        float[] g = new float[w0.length];
+        for (int i = 0; i < g.length; i++) {
+          g[i] = e.gradientAt(i);
+        }
+        e.applyUpdateInPlace(io.tinyrec.model.nn.Optimizer.of(c), c.lrEmbedding());
+        float lr = c.lrEmbedding();
+        float eps = c.adagradEps();
+        int unread = 0;
+        for (int b = 0; b < e.numBlocks(); b++) {
+          int from = b * e.blockSize();
+          int to = Math.min(w0.length, from + e.blockSize());
+          float sq = 0f;
+          for (int i = from; i < to; i++) {
+            sq += g[i] * g[i];
+          }
+          float acc = elementwise ? 0f : s0[b] + sq / (to - from);
+          for (int i = from; i < to; i++) {
+            String where = kind + "/" + mode + " float " + i;
+            if (g[i] == 0f) {
+              unread += sq != 0f ? 1 : 0;
+              assertEquals(Float.floatToRawIntBits(w0[i]), Float.floatToRawIntBits(e.weights()[i]), where);
+              continue;
+            }
+            float want;
+            if (elementwise) {
+              float si = s0[i] + g[i] * g[i];
+              assertEquals(si, e.optimizerState()[i], where);
+              want = w0[i] - lr * g[i] / ((float) Math.sqrt(si) + eps);
+            } else {
+              assertEquals(acc, e.optimizerState()[b], where);
+              want = w0[i] - lr / ((float) Math.sqrt(acc) + eps) * g[i];
+            }
+            assertEquals(want, e.weights()[i], where);
+          }
+          if (elementwise && sq == 0f) {
+            for (int i = from; i < to; i++) {
+              assertEquals(s0[i], e.optimizerState()[i]);
+            }
+          } else if (sq == 0f) {
+            assertEquals(s0[b], e.optimizerState()[b]);
+          }
+        }
+        if (kind == ModelConfig.EmbeddingKind.ROBE) {
+          assertTrue(unread > 0, "ROBE-Z chunks start anywhere, so touched blocks hold floats no lookup read");
+        }
+      }
+    }
+  }
+
+  @Test
   void nonFiniteInputShouldSkipTheUpdateAndCountIt() {
     ModelConfig c = ModelConfig.preset("small");
     Dlrm model = new Dlrm(c);

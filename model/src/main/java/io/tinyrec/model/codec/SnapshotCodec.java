@@ -175,7 +175,7 @@ public final class SnapshotCodec {
         float[] s = stateful ? orFresh(p.state(), p.size()) : new float[0];
         out.add(new Tensor(bytes(STATE_PREFIX + p.name()), new int[] {s.length}, s));
       }
-      float[] bs = stateful ? orFresh(e.blockState(), e.numBlocks()) : new float[0];
+      float[] bs = stateful ? orFresh(e.optimizerState(), e.stateLength()) : new float[0];
       out.add(new Tensor(bytes(STATE_PREFIX + EMBEDDING), new int[] {bs.length}, bs));
     }
     return out;
@@ -194,7 +194,7 @@ public final class SnapshotCodec {
       }
       String target = n.substring(STATE_PREFIX.length());
       if (target.equals(EMBEDDING)) {
-        model.embedding().setBlockState(t.data);
+        model.embedding().setOptimizerState(t.data);
       } else {
         for (Param p : params) {
           if (p.name().equals(target)) {

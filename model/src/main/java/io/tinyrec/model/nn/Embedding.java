@@ -9,10 +9,13 @@ import java.util.Arrays;
  * into a shared array, {@link HashEmbedding} gives each feature its own table.
  *
  * <p>The array is divided into aligned blocks of {@link #blockSize()} floats: Z floats of the
- * ROBE-Z array or one hash-table row for row-wise Adagrad, a single float for element-wise.
- * Gradients of a batch are summed per touched block (colliding entries share parameters, so their
- * gradients add), and the optimizer updates block by block, keeping one Adagrad accumulator per
- * block. The touched blocks of the last batch are what a sparse model delta carries.
+ * ROBE-Z array, one row of a hash table. Gradients of a batch are summed per element (colliding
+ * entries share parameters, so their gradients add) and the touched blocks are listed; the
+ * optimizer then updates block by block. The touched blocks of the last batch are what a sparse
+ * model delta carries. Adagrad keeps its accumulators either one per float (element-wise, as
+ * PyTorch's Adagrad does on the peer's shared array; the default) or one per block (row-wise,
+ * 1/blockSize of the memory). A float of a touched block that no lookup read has a zero gradient,
+ * and both rules leave it and its accumulator exactly as they were.
  *
  * <p>Lifecycle per batch: {@link #lookup}, then {@link #accumulateGradients}, then
  * {@link #applyUpdateInPlace}. Not thread-safe.
@@ -24,7 +27,8 @@ public abstract sealed class Embedding permits RobeEmbedding, HashEmbedding {
   protected final float[] weights;
   private final int blockSize;
   private final int numBlocks;
-  private float[] blockState = new float[0];
+  private final boolean elementwiseState;
+  private float[] state = new float[0];
 
   private int capacity;
   private int[] addr = new int[0];
@@ -37,7 +41,7 @@ public abstract sealed class Embedding permits RobeEmbedding, HashEmbedding {
   private int[] touched = new int[1024];
   private int touchedCount;
 
-  protected Embedding(int dim, int chunkLen, long size, int blockSize) {
+  protected Embedding(int dim, int chunkLen, long size, int blockSize, boolean elementwiseState) {
     if (size > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("embedding of " + size + " floats exceeds one Java array");
     }
@@ -46,15 +50,17 @@ public abstract sealed class Embedding permits RobeEmbedding, HashEmbedding {
     this.chunks = dim / chunkLen;
     this.weights = new float[(int) size];
     this.blockSize = blockSize;
+    this.elementwiseState = elementwiseState;
     this.numBlocks = (int) ((size + blockSize - 1) / blockSize);
     this.touchedBits = new long[(numBlocks + 63) / 64];
   }
 
   /** Builds the embedding a config asks for, with its initial weights drawn from rng. */
   public static Embedding create(ModelConfig c, java.util.random.RandomGenerator rng) {
+    boolean elementwise = c.embeddingAdagrad() == ModelConfig.EmbeddingAdagrad.ELEMENTWISE;
     return c.embedding() == ModelConfig.EmbeddingKind.ROBE
-        ? new RobeEmbedding(c.dim(), c.robeSize(), c.robeZ(), c.embeddingStateBlock(), c.seed(), rng)
-        : new HashEmbedding(c.dim(), c.rowsPerTable(), c.embeddingStateBlock(), rng);
+        ? new RobeEmbedding(c.dim(), c.robeSize(), c.robeZ(), elementwise, c.seed(), rng)
+        : new HashEmbedding(c.dim(), c.rowsPerTable(), elementwise, rng);
   }
 
   /** Start of chunk {@code chunk} of the embedding of category value v of feature t. */
@@ -77,17 +83,27 @@ public abstract sealed class Embedding permits RobeEmbedding, HashEmbedding {
     return weights;
   }
 
-  /** Row-wise Adagrad accumulators, one per block; empty for SGD. */
-  public float[] blockState() {
-    return blockState;
+  /** Whether Adagrad keeps one accumulator per float (true) or one per block (false). */
+  public boolean elementwiseState() {
+    return elementwiseState;
   }
 
-  public void setBlockState(float[] s) {
-    if (s.length != 0 && s.length != numBlocks) {
-      throw new IllegalArgumentException("embedding optimizer state must have 0 or " + numBlocks
-          + " accumulators (one per block), got " + s.length);
+  /** Accumulators a stateful optimizer keeps: one per float (element-wise) or one per block (row-wise). */
+  public int stateLength() {
+    return elementwiseState ? weights.length : numBlocks;
+  }
+
+  /** Adagrad accumulators ({@link #stateLength()} of them); empty for SGD or before the first update. */
+  public float[] optimizerState() {
+    return state;
+  }
+
+  public void setOptimizerState(float[] s) {
+    if (s.length != 0 && s.length != stateLength()) {
+      throw new IllegalArgumentException("embedding optimizer state must have 0 or " + stateLength()
+          + " accumulators (one per " + (elementwiseState ? "float" : "block") + "), got " + s.length);
     }
-    blockState = s;
+    state = s;
   }
 
   /** out[(b*26 + t)*dim + j] = element j of the embedding of feature t of row b. */
@@ -165,14 +181,18 @@ public abstract sealed class Embedding permits RobeEmbedding, HashEmbedding {
 
   /** Applies the optimizer to every touched block, then forgets the gradients. */
   public void applyUpdateInPlace(Optimizer opt, float lr) {
-    if (opt.hasState() && blockState.length == 0) {
-      blockState = new float[numBlocks];
+    if (opt.hasState() && state.length == 0) {
+      state = new float[stateLength()];
     }
     for (int t = 0; t < touchedCount; t++) {
       int blk = touched[t];
       int start = blk * blockSize;
       int len = Math.min(blockSize, weights.length - start);
-      opt.blockStepInPlace(weights, start, grad, start, len, blockState, blk, lr);
+      if (elementwiseState) {
+        opt.elementStepInPlace(weights, grad, state, start, len, lr);
+      } else {
+        opt.rowStepInPlace(weights, grad, start, len, state, blk, lr);
+      }
     }
     discardGradients();
   }

@@ -10,8 +10,8 @@ import java.util.random.RandomGenerator;
 public final class HashEmbedding extends Embedding {
   private final int rows;
 
-  HashEmbedding(int dim, int rows, int stateBlock, RandomGenerator init) {
-    super(dim, dim, (long) rows * io.tinyrec.model.ModelConfig.NUM_SPARSE * dim, stateBlock);
+  HashEmbedding(int dim, int rows, boolean elementwiseState, RandomGenerator init) {
+    super(dim, dim, (long) rows * io.tinyrec.model.ModelConfig.NUM_SPARSE * dim, dim, elementwiseState);
     this.rows = rows;
     double bound = Math.sqrt(1.0 / rows);
     for (int i = 0; i < weights.length; i++) {

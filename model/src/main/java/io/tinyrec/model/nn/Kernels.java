@@ -143,11 +143,16 @@ public final class Kernels {
    * Square root and division are correctly rounded in both implementations, so they agree bit for bit.
    */
   public static void adagradInPlace(int n, float[] w, float[] g, float[] s, float lr, float eps) {
+    adagradInPlace(n, w, g, s, 0, lr, eps);
+  }
+
+  /** {@link #adagradInPlace(int, float[], float[], float[], float, float)} on elements off .. off+n of all three arrays. */
+  public static void adagradInPlace(int n, float[] w, float[] g, float[] s, int off, float lr, float eps) {
     if (VECTOR) {
-      VectorKernels.adagradInPlace(n, w, g, s, lr, eps);
+      VectorKernels.adagradInPlace(n, w, g, s, off, lr, eps);
       return;
     }
-    for (int i = 0; i < n; i++) {
+    for (int i = off; i < off + n; i++) {
       float gi = g[i];
       float si = s[i] + gi * gi;
       s[i] = si;

@@ -5,7 +5,7 @@ import io.tinyrec.model.ModelConfig;
 /**
  * An update rule. Implementations are stateless and thread-safe: the state they need
  * (Adagrad accumulators) lives beside the parameters it belongs to ({@link Param#state()},
- * {@link Embedding#blockState()}), so it is checkpointed and shipped with them.
+ * {@link Embedding#optimizerState()}), so it is checkpointed and shipped with them.
  */
 public sealed interface Optimizer permits Optimizer.Sgd, Optimizer.Adagrad {
 
@@ -20,10 +20,16 @@ public sealed interface Optimizer permits Optimizer.Sgd, Optimizer.Adagrad {
   void stepInPlace(Param p, float lr);
 
   /**
-   * Step over one embedding block: w[wOff .. wOff+len) with gradient g[gOff ..), and, for stateful
-   * rules, the block's single accumulator state[block] (row-wise).
+   * Step over one embedding block w[off .. off+len) with gradient g[off ..), sharing the single
+   * accumulator state[block] (row-wise).
    */
-  void blockStepInPlace(float[] w, int wOff, float[] g, int gOff, int len, float[] state, int block, float lr);
+  void rowStepInPlace(float[] w, float[] g, int off, int len, float[] state, int block, float lr);
+
+  /**
+   * Step over one embedding block w[off .. off+len) with gradient g[off ..), each float with its
+   * own accumulator state[off + i] (element-wise): the dense rule applied to a slice.
+   */
+  void elementStepInPlace(float[] w, float[] g, float[] state, int off, int len, float lr);
 
   /** Plain SGD: w -= lr * g. */
   record Sgd() implements Optimizer {
@@ -38,17 +44,24 @@ public sealed interface Optimizer permits Optimizer.Sgd, Optimizer.Adagrad {
     }
 
     @Override
-    public void blockStepInPlace(float[] w, int wOff, float[] g, int gOff, int len, float[] state, int block, float lr) {
-      for (int i = 0; i < len; i++) {
-        w[wOff + i] -= lr * g[gOff + i];
+    public void rowStepInPlace(float[] w, float[] g, int off, int len, float[] state, int block, float lr) {
+      for (int i = off; i < off + len; i++) {
+        w[i] -= lr * g[i];
       }
+    }
+
+    @Override
+    public void elementStepInPlace(float[] w, float[] g, float[] state, int off, int len, float lr) {
+      rowStepInPlace(w, g, off, len, state, 0, lr);
     }
   }
 
   /**
    * Adagrad as PyTorch defines it (accumulator starts at 0, w -= lr * g / (sqrt(acc) + eps)).
-   * Dense parameters keep one accumulator per element; embedding blocks keep one per block, which
-   * grows by the mean of the squared gradients over the block (row-wise Adagrad).
+   * Dense parameters keep one accumulator per element. The embedding keeps one per float as well
+   * (element-wise, what torch.optim.Adagrad does to the peer's sparse ROBE array), or one per
+   * block that grows by the mean of the squared gradients over the block (row-wise, as FBGEMM's
+   * row-wise Adagrad).
    */
   record Adagrad(float eps) implements Optimizer {
     @Override
@@ -65,18 +78,23 @@ public sealed interface Optimizer permits Optimizer.Sgd, Optimizer.Adagrad {
     }
 
     @Override
-    public void blockStepInPlace(float[] w, int wOff, float[] g, int gOff, int len, float[] state, int block, float lr) {
+    public void rowStepInPlace(float[] w, float[] g, int off, int len, float[] state, int block, float lr) {
       float sq = 0f;
-      for (int i = 0; i < len; i++) {
-        float gi = g[gOff + i];
+      for (int i = off; i < off + len; i++) {
+        float gi = g[i];
         sq += gi * gi;
       }
       float acc = state[block] + sq / len;
       state[block] = acc;
       float scale = lr / ((float) Math.sqrt(acc) + eps);
-      for (int i = 0; i < len; i++) {
-        w[wOff + i] -= scale * g[gOff + i];
+      for (int i = off; i < off + len; i++) {
+        w[i] -= scale * g[i];
       }
+    }
+
+    @Override
+    public void elementStepInPlace(float[] w, float[] g, float[] state, int off, int len, float lr) {
+      Kernels.adagradInPlace(len, w, g, state, off, lr, eps);
     }
   }
 }

@@ -19,8 +19,8 @@ public final class RobeEmbedding extends Embedding {
   private final long c;
   private final int range;
 
-  RobeEmbedding(int dim, int size, int z, int stateBlock, long seed, RandomGenerator init) {
-    super(dim, z, size, stateBlock);
+  RobeEmbedding(int dim, int size, int z, boolean elementwiseState, long seed, RandomGenerator init) {
+    super(dim, z, size, z, elementwiseState);
     long[] abc = hashParameters(seed);
     this.a = abc[0];
     this.b = abc[1];

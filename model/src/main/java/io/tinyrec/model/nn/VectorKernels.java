@@ -527,9 +527,9 @@ final class VectorKernels {
     }
   }
 
-  static void adagradInPlace(int n, float[] w, float[] g, float[] s, float lr, float eps) {
-    int n16 = n & ~15;
-    for (int i = 0; i < n16; i += 16) {
+  static void adagradInPlace(int n, float[] w, float[] g, float[] s, int off, float lr, float eps) {
+    int end16 = off + (n & ~15);
+    for (int i = off; i < end16; i += 16) {
       FloatVector gv = FloatVector.fromArray(S, g, i);
       // Written as mul then add (not fma) so the vector and scalar paths round identically.
       FloatVector sv = FloatVector.fromArray(S, s, i).add(gv.mul(gv));
@@ -537,7 +537,7 @@ final class VectorKernels {
       FloatVector step = gv.mul(lr).div(sv.sqrt().add(eps));
       FloatVector.fromArray(S, w, i).sub(step).intoArray(w, i);
     }
-    for (int i = n16; i < n; i++) {
+    for (int i = end16; i < off + n; i++) {
       float gi = g[i];
       float si = s[i] + gi * gi;
       s[i] = si;

@@ -56,7 +56,7 @@ class SnapshotCodecTest {
           assertEquals(m.rowsTrained(), back.rowsTrained());
           assertArrayEquals(scores(m, 10_000), scores(back, 10_000), e + "/" + o + "/" + mode + "/state=" + state);
           if (state && o == ModelConfig.OptimizerKind.ADAGRAD) {
-            assertArrayEquals(m.embedding().blockState(), back.embedding().blockState());
+            assertArrayEquals(m.embedding().optimizerState(), back.embedding().optimizerState());
           }
           SnapshotCodec.Header h = SnapshotCodec.readHeader(bytes);
           assertEquals(state, h.hasOptimizerState());
