@@ -104,8 +104,8 @@ public final class Dlrm {
         p.setState(new float[p.size()]);
       }
     }
-    if (embedding.blockState().length == 0) {
-      embedding.setBlockState(new float[embedding.numBlocks()]);
+    if (embedding.optimizerState().length == 0) {
+      embedding.setOptimizerState(new float[embedding.stateLength()]);
     }
   }
 

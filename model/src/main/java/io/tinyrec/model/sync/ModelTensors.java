@@ -44,16 +44,18 @@ public final class ModelTensors {
       }
     }
     var e = model.embedding();
-    // Chunks of the embedding are its optimizer blocks; element-wise blocks (one float) are grouped
-    // by 16 so that a delta does not spend an index on every float.
+    // Chunks of the embedding are its optimizer blocks (element-wise blocks of one float are grouped
+    // by 16, so that a delta does not spend an index on every float).
     int weightChunk = e.blockSize() > 1 ? e.blockSize() : 16;
     a.add(e.weights());
     len.add(weightChunk);
-    state.add(e.blockState().length > 0 ? a.size() : -1);
-    if (e.blockState().length > 0) {
-      a.add(e.blockState());
+    boolean hasState = e.optimizerState().length > 0;
+    state.add(hasState ? a.size() : -1);
+    if (hasState) {
+      a.add(e.optimizerState());
       // Row-wise state has one accumulator per block; element-wise state is shaped like the weights.
-      len.add(e.blockSize() > 1 ? 1 : weightChunk);
+      boolean elementwise = e.elementwiseState();
+      len.add(elementwise ? weightChunk : 1);
       state.add(-1);
     }
     return new ModelTensors(a.toArray(new float[0][]), len.stream().mapToInt(Integer::intValue).toArray(),
