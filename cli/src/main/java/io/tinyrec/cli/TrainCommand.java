@@ -78,9 +78,10 @@ public final class TrainCommand implements Callable<Integer> {
       description = "Train a partial micro-batch once its oldest event waited this long; 0 = count-only "
           + "batching (default ${DEFAULT-VALUE}).")
   long maxWaitMs;
-  @Option(names = "--sync-every", defaultValue = "1024",
-      description = "A learner sends its update after this many events (default ${DEFAULT-VALUE}).")
-  int syncEvery;
+  @Option(names = "--sync-every",
+      description = "A learner sends its update after this many events (default 1024 with several learners, "
+          + "16384 with one, whose model does not depend on it).")
+  Integer syncEvery;
   @Option(names = "--sync-interval-ms", defaultValue = "1000",
       description = "... or after this long (default ${DEFAULT-VALUE}).")
   long syncIntervalMs;
@@ -118,7 +119,7 @@ public final class TrainCommand implements Callable<Integer> {
         "--kafka-config");
     TrainJobConfig config = TrainJobConfig.builder(bootstrapServers, modelConfig)
         .topics(eventsTopic, scoresTopic, syncTopic, modelsTopic, dlqTopic).modelName(modelName)
-        .learners(learners).batch(batch).maxWaitMs(maxWaitMs).syncEvery(syncEvery).syncIntervalMs(syncIntervalMs)
+        .learners(learners).batch(batch).maxWaitMs(maxWaitMs).syncEvery(syncEvery != null ? syncEvery : learners > 1 ? 1024 : 16384).syncIntervalMs(syncIntervalMs)
         .snapshotInterval(snapshotInterval).snapshotOptimizerState(snapshotWithState)
         .checkpointInterval(checkpointInterval).metricsWindow(metricsWindow).bounded(bounded)
         .kafkaProperties(kafka).build();
@@ -148,7 +149,11 @@ public final class TrainCommand implements Callable<Integer> {
     }
     long t0 = System.nanoTime();
     JobExecutionResult result = client.getJobExecutionResult().get();
-    double seconds = (System.nanoTime() - t0) / 1e9;
+    double wallSeconds = (System.nanoTime() - t0) / 1e9;
+    Long first = result.getAccumulatorResult(io.tinyrec.jobs.learner.Learner.FIRST_EVENT_ACCUMULATOR);
+    Long end = result.getAccumulatorResult(io.tinyrec.jobs.learner.Learner.INPUT_END_ACCUMULATOR);
+    // Training time: from the first event a learner saw to the end of the input (start-up excluded).
+    double seconds = first != null && end != null && end > first ? (end - first) / 1e3 : wallSeconds;
     Optional<ModelSnapshot> last = lastSnapshot(config, kafka);
     Long dlq = result.getAccumulatorResult(io.tinyrec.jobs.events.EventDecoder.DLQ_ACCUMULATOR);
     if (last.isEmpty()) {
@@ -160,10 +165,12 @@ public final class TrainCommand implements Callable<Integer> {
       System.out.printf(java.util.Locale.ROOT,
           "{\"events\":%d,\"events_trained\":%d,\"dlq\":%d,\"version\":%d,\"epoch\":%d,\"auc\":%.6f,\"logloss\":%.6f,"
               + "\"ne\":%.6f,\"calibration\":%.5f,\"window_auc\":%.6f,\"seconds\":%.3f,\"events_per_s\":%.1f,"
+              + "\"wall_seconds\":%.3f,"
               + "\"snapshot_bytes\":%d,\"learners\":%d}%n",
           eventsAtStart, s.getEventsTrained(), dlq == null ? 0 : dlq, s.getVersion(), s.getEpoch(),
           s.getMetrics().getAuc(), s.getMetrics().getLogloss(), s.getMetrics().getNe(), s.getMetrics().getCalibration(),
-          s.getWindowMetrics().getAuc(), seconds, s.getEventsTrained() / seconds, s.getCodec().remaining(), learners);
+          s.getWindowMetrics().getAuc(), seconds, s.getEventsTrained() / seconds, wallSeconds, s.getCodec().remaining(),
+          learners);
     } else {
       System.out.printf(java.util.Locale.ROOT,
           "trained on %,d events (%,d to the dlq) in %.1f s, %,.0f events/s with %d learner%s%n"
@@ -186,7 +193,8 @@ public final class TrainCommand implements Callable<Integer> {
     long fullSyncBytes = SnapshotCodec.encode(fresh, true).length + 4096;
     Map<String, Object> p = new HashMap<>(kafka);
     p.put("bootstrap.servers", c.bootstrapServers);
-    p.putIfAbsent("default.api.timeout.ms", "20000");
+    p.putIfAbsent("default.api.timeout.ms", "30000");
+    p.putIfAbsent("request.timeout.ms", "15000");
     try (Admin admin = Admin.create(p)) {
       checkRoom(admin, c.modelsTopic, snapshotBytes, "a snapshot");
       checkRoom(admin, c.syncTopic, fullSyncBytes, "a full model sync message");

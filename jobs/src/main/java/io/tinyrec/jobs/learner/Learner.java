@@ -75,6 +75,9 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
    * global model it holds, so a caller can check that every replica ended identical.
    */
   public static final String FINAL_MODELS_ACCUMULATOR = "learner-final-models";
+  /** Accumulators: wall-clock ms of the first event any learner saw, and of the latest end of input. */
+  public static final String FIRST_EVENT_ACCUMULATOR = "first-event-ms";
+  public static final String INPUT_END_ACCUMULATOR = "input-end-ms";
 
   /** Updates a learner may have sent and not yet seen merged. */
   static final int MAX_IN_FLIGHT = 4;
@@ -124,6 +127,8 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
   private transient Histogram scoreLatencyMs;
   private transient volatile long syncLagMs;
   private transient org.apache.flink.api.common.accumulators.ListAccumulator<String> finalModels;
+  private transient org.apache.flink.api.common.accumulators.LongMinimum firstEventMs;
+  private transient org.apache.flink.api.common.accumulators.LongMaximum inputEndMs;
 
   public Learner(TrainJobConfig config) {
     this.config = config;
@@ -159,6 +164,10 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     metrics.gauge("syncLagMs", () -> syncLagMs);
     finalModels = new org.apache.flink.api.common.accumulators.ListAccumulator<>();
     getRuntimeContext().addAccumulator(FINAL_MODELS_ACCUMULATOR, finalModels);
+    firstEventMs = new org.apache.flink.api.common.accumulators.LongMinimum();
+    inputEndMs = new org.apache.flink.api.common.accumulators.LongMaximum();
+    getRuntimeContext().addAccumulator(FIRST_EVENT_ACCUMULATOR, firstEventMs);
+    getRuntimeContext().addAccumulator(INPUT_END_ACCUMULATOR, inputEndMs);
     trainBatch = new Batch(config.batch);
     scoreBatch = new Batch(config.batch);
     scoresOut = new float[config.batch];
@@ -242,7 +251,9 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       endTimerRegistered = true;
     }
     eventsPerSecond.markEvent();
-    eventsSeen++;
+    if (eventsSeen++ == 0) {
+      firstEventMs.add(System.currentTimeMillis());
+    }
     if (config.failAfterEvents >= 0 && attempt == 0 && subtask == 0 && checkpointsCompleted > 0
         && eventsSeen >= config.failAfterEvents) {
       throw new IllegalStateException("injected failure (test hook) after " + eventsSeen + " events");
@@ -270,6 +281,7 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       }
       send(out, true);
       finished = true;
+      inputEndMs.add(System.currentTimeMillis());
       return;
     }
     if (!buffer.isEmpty() && System.currentTimeMillis() - bufferStartMs >= config.maxWaitMs) {
