@@ -1,0 +1,93 @@
+package io.tinyrec.jobs;
+
+import io.tinyrec.model.ModelConfig;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * Entry point of the job jar, for {@code flink run} on a Flink 2.2 cluster (docs/architecture.md,
+ * "Running on a cluster"). Checkpoint storage, state backend and restart strategy come from the
+ * cluster's configuration; this sets the checkpoint interval and builds the job.
+ *
+ * <pre>
+ * flink run -c io.tinyrec.jobs.TrainJobMain jobs/target/tinyrec-job.jar --bootstrap-servers kafka:9092 \
+ *   [--events-topic events --scores-topic scores --sync-topic sync --models-topic models --dlq-topic dlq]
+ *   [--model-name tinyrec] [--preset kaggle] [--embedding robe|hash] [--robe-size M] [--robe-z Z]
+ *   [--rows-per-table R] [--optimizer sgd|adagrad] [--lr X] [--seed S] [--learners N] [--batch B]
+ *   [--max-wait-ms W] [--sync-every N] [--snapshot-interval-s S] [--checkpoint-interval-s S] [--bounded]
+ * </pre>
+ * The topics must exist (create them with {@code tinyrec topics create}).
+ */
+public final class TrainJobMain {
+  private static final Set<String> FLAGS = Set.of("bootstrap-servers", "events-topic", "scores-topic", "sync-topic",
+      "models-topic", "dlq-topic", "model-name", "preset", "embedding", "robe-size", "robe-z", "rows-per-table",
+      "optimizer", "lr", "seed", "learners", "batch", "max-wait-ms", "sync-every", "snapshot-interval-s",
+      "checkpoint-interval-s");
+
+  private TrainJobMain() {}
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> a = new HashMap<>();
+    boolean bounded = false;
+    for (int i = 0; i < args.length; i++) {
+      String flag = args[i].startsWith("--") ? args[i].substring(2) : null;
+      if ("bounded".equals(flag)) {
+        bounded = true;
+      } else if (flag != null && FLAGS.contains(flag) && i + 1 < args.length) {
+        a.put(flag, args[++i]);
+      } else {
+        throw new IllegalArgumentException("unknown or incomplete argument '" + args[i] + "'; flags: --" + String.join(
+            " --", new java.util.TreeSet<>(FLAGS)) + " --bounded");
+      }
+    }
+    if (!a.containsKey("bootstrap-servers")) {
+      throw new IllegalArgumentException("--bootstrap-servers is required");
+    }
+    ModelConfig m = ModelConfig.preset(a.getOrDefault("preset", "kaggle"));
+    var b = m.toBuilder();
+    if (a.containsKey("embedding")) {
+      b.embedding(ModelConfig.EmbeddingKind.valueOf(a.get("embedding").toUpperCase()));
+    }
+    if (a.containsKey("robe-size")) {
+      b.robeSize(Integer.parseInt(a.get("robe-size")));
+    }
+    if (a.containsKey("robe-z")) {
+      b.robeZ(Integer.parseInt(a.get("robe-z")));
+    }
+    if (a.containsKey("rows-per-table")) {
+      b.rowsPerTable(Integer.parseInt(a.get("rows-per-table")));
+    }
+    if (a.containsKey("optimizer")) {
+      b.optimizer(ModelConfig.OptimizerKind.valueOf(a.get("optimizer").toUpperCase()));
+    }
+    if (a.containsKey("lr")) {
+      float lr = Float.parseFloat(a.get("lr"));
+      b.lrDense(lr).lrEmbedding(lr);
+    }
+    if (a.containsKey("seed")) {
+      b.seed(Long.parseLong(a.get("seed")));
+    }
+    int learners = Integer.parseInt(a.getOrDefault("learners", "1"));
+    TrainJobConfig c = TrainJobConfig.builder(a.get("bootstrap-servers"), b.build())
+        .topics(a.getOrDefault("events-topic", "events"), a.getOrDefault("scores-topic", "scores"),
+            a.getOrDefault("sync-topic", "sync"), a.getOrDefault("models-topic", "models"),
+            a.getOrDefault("dlq-topic", "dlq"))
+        .modelName(a.getOrDefault("model-name", "tinyrec"))
+        .learners(learners)
+        .batch(Integer.parseInt(a.getOrDefault("batch", "128")))
+        .maxWaitMs(Long.parseLong(a.getOrDefault("max-wait-ms", "200")))
+        .syncEvery(Integer.parseInt(a.getOrDefault("sync-every", learners > 1 ? "1024" : "16384")))
+        .snapshotInterval(Duration.ofSeconds(Long.parseLong(a.getOrDefault("snapshot-interval-s", "30"))))
+        .checkpointInterval(Duration.ofSeconds(Long.parseLong(a.getOrDefault("checkpoint-interval-s", "5"))))
+        .bounded(bounded)
+        .build();
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    env.enableCheckpointing(c.checkpointInterval.toMillis());
+    env.setParallelism(c.learners);
+    TrainJob.build(env, c);
+    env.execute("tinyrec train " + c.modelName);
+  }
+}
