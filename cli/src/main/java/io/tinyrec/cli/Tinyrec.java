@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
         TopicsCommand.class,
         ReplayCommand.class,
         TrainCommand.class,
+        ScoreCommand.class,
+        BenchTrainCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class Tinyrec implements Runnable {

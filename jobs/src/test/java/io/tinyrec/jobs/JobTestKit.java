@@ -47,17 +47,27 @@ final class JobTestKit implements AutoCloseable {
           new NewTopic(prefix + ".models", 1, (short) 1).configs(Map.of("max.message.bytes", big,
               "cleanup.policy", "compact")),
           new NewTopic(prefix + ".dlq", 1, (short) 1))).all().get();
-      // Wait until every partition of the events topic has a leader before anything is produced.
-      long deadline = System.currentTimeMillis() + 30_000;
-      while (true) {
-        var d = admin.describeTopics(List.of(prefix + ".events")).allTopicNames().get().get(prefix + ".events");
-        if (d.partitions().stream().allMatch(pi -> pi.leader() != null && !pi.leader().isEmpty())) {
-          break;
+    }
+    // Wait until the broker really hosts every new partition (a leader in the metadata is not
+    // enough right after creation): ListOffsets goes to the partition's leader and fails until then.
+    Properties p = new Properties();
+    p.put("bootstrap.servers", bootstrap());
+    long deadline = System.currentTimeMillis() + 30_000;
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      for (String t : List.of(".events", ".scores", ".sync", ".models", ".dlq")) {
+        while (true) {
+          try {
+            List<TopicPartition> parts = c.partitionsFor(prefix + t).stream()
+                .map(i -> new TopicPartition(prefix + t, i.partition())).toList();
+            c.endOffsets(parts, Duration.ofSeconds(2));
+            break;
+          } catch (org.apache.kafka.common.KafkaException e) {
+            if (System.currentTimeMillis() > deadline) {
+              throw new IllegalStateException("topic " + prefix + t + " is not served after 30 s", e);
+            }
+            Thread.sleep(100);
+          }
         }
-        if (System.currentTimeMillis() > deadline) {
-          throw new IllegalStateException("topic " + prefix + ".events has no leader after 30 s");
-        }
-        Thread.sleep(50);
       }
     }
     return b.topics(prefix + ".events", prefix + ".scores", prefix + ".sync", prefix + ".models", prefix + ".dlq")

@@ -146,7 +146,7 @@ class TrainJobIT {
 
     List<ModelSnapshot> snapshots = kit.snapshots(c.modelsTopic);
     assertSnapshotsExactlyOnce(snapshots);
-    assertTrue(snapshots.stream().anyMatch(s -> s.getEpoch() > 1), "the job never restarted: no epoch after 1");
+    assertTrue(snapshots.stream().anyMatch(s -> s.getEpoch() > 0), "the job never restarted: every snapshot is of epoch 0");
     assertEquals(rows.size(), last(snapshots).getEventsTrained());
     assertTrue(ModelTensors.of(finalModel(snapshots)).sameAs(ModelTensors.of(learn(rows))),
         "after the failure the weights differ from an uninterrupted run");

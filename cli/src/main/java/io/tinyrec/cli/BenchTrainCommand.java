@@ -1,0 +1,256 @@
+package io.tinyrec.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tinyrec.jobs.LocalTrainRunner;
+import io.tinyrec.jobs.TrainJob;
+import io.tinyrec.jobs.TrainJobConfig;
+import io.tinyrec.jobs.learner.Learner;
+import io.tinyrec.model.Dlrm;
+import io.tinyrec.model.ModelConfig;
+import io.tinyrec.model.codec.SnapshotCodec;
+import io.tinyrec.model.data.CriteoReader;
+import io.tinyrec.model.data.CriteoRow;
+import io.tinyrec.model.synthetic.SyntheticCriteo;
+import io.tinyrec.model.train.ProgressiveValidation;
+import io.tinyrec.replay.LocalKafkaBroker;
+import io.tinyrec.schemas.ClickEventEncoder;
+import io.tinyrec.schemas.ModelSnapshot;
+import io.tinyrec.schemas.ScoredEvent;
+import io.tinyrec.schemas.SingleObjectCodec;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench-train", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Measures the streaming job end to end on an embedded Kafka broker and a local Flink cluster, "
+        + "and prints one JSON line per measurement:",
+        "1. throughput: --events generated events already in Kafka, trained with `train --bounded --max-wait-ms 0` "
+            + "at each --learners value, beside the same rows through learn's loop in this JVM;",
+        "2. latency and checkpoints: events produced at --rate for --latency-seconds into a running job; score "
+            + "latency p50/p99 from the event's Kafka timestamp to the score's processing time, and the job's "
+            + "checkpoint durations and sizes from the Flink REST API."})
+public final class BenchTrainCommand implements Callable<Integer> {
+  @Option(names = "--events", defaultValue = "200000", description = "Events for the throughput runs (default ${DEFAULT-VALUE}).")
+  int events;
+  @Option(names = "--learners", defaultValue = "1,2", split = ",", description = "Learner counts (default ${DEFAULT-VALUE}).")
+  List<Integer> learners;
+  @Option(names = "--rate", defaultValue = "2000", description = "Events/s for the latency run (default ${DEFAULT-VALUE}).")
+  int rate;
+  @Option(names = "--latency-seconds", defaultValue = "30", description = "Length of the latency run (default ${DEFAULT-VALUE}).")
+  int latencySeconds;
+  @Option(names = "--checkpoint-interval", defaultValue = "5s", converter = Sizes.Span.class,
+      description = "Checkpoint interval of every run (default ${DEFAULT-VALUE}).")
+  Duration checkpointInterval;
+  @Mixin
+  ModelOptions model;
+
+  private final ObjectMapper json = new ObjectMapper();
+
+  @Override
+  public Integer call() throws Exception {
+    ModelConfig config = model.toConfig();
+    Path dir = Files.createTempDirectory("tinyrec-bench-train-");
+    try (LocalKafkaBroker broker = LocalKafkaBroker.start(0, dir.resolve("kafka"), Map.of())) {
+      String bootstrap = broker.bootstrapServers();
+      int maxLearners = learners.stream().mapToInt(Integer::intValue).max().orElse(1);
+      createTopics(bootstrap, "tp", maxLearners);
+      produce(bootstrap, "tp.events", events, 0);
+      for (int n : learners) {
+        String name = "tp" + n;
+        createTopics(bootstrap, name, 1, "scores", "sync", "models", "dlq");
+        TrainJobConfig c = TrainJobConfig.builder(bootstrap, config)
+            .topics("tp.events", name + ".scores", name + ".sync", name + ".models", name + ".dlq").modelName(name)
+            .learners(n).maxWaitMs(0).syncEvery(n > 1 ? 1024 : 16384).bounded(true)
+            .checkpointInterval(checkpointInterval).build();
+        JobClient client = LocalTrainRunner.start(c,
+            new LocalTrainRunner.Options(dir.resolve("ckpt-" + name), null, -1, 0));
+        JobExecutionResult r = client.getJobExecutionResult().get(30, TimeUnit.MINUTES);
+        long first = r.<Long>getAccumulatorResult(Learner.FIRST_EVENT_ACCUMULATOR);
+        long end = r.<Long>getAccumulatorResult(Learner.INPUT_END_ACCUMULATOR);
+        ModelSnapshot s = lastSnapshot(bootstrap, name + ".models");
+        System.out.printf(Locale.ROOT, "{\"measure\":\"throughput\",\"learners\":%d,\"events\":%d,\"events_per_s\":%.1f,"
+            + "\"auc\":%.6f,\"snapshot_bytes\":%d}%n", n, s.getEventsTrained(), s.getEventsTrained() * 1000.0 / (end - first),
+            s.getMetrics().getAuc(), s.getCodec().remaining());
+      }
+      learnSameRows(config, dir);
+      latency(bootstrap, config, dir);
+    }
+    return 0;
+  }
+
+  private void learnSameRows(ModelConfig config, Path dir) throws Exception {
+    Path tsv = dir.resolve("rows.tsv");
+    SyntheticCriteo gen = new SyntheticCriteo(1, -1);
+    try (var w = Files.newBufferedWriter(tsv)) {
+      for (int i = 0; i < events; i++) {
+        w.write(gen.sample(i).row().toTsv());
+        w.write('\n');
+      }
+    }
+    Dlrm m = new Dlrm(config);
+    ProgressiveValidation.Result r = ProgressiveValidation.run(m,
+        new CriteoReader(List.of(tsv), CriteoReader.OnMalformed.FAIL, e -> {}), 128, 0, 100_000, (n, x) -> {});
+    System.out.printf(Locale.ROOT, "{\"measure\":\"learn\",\"rows\":%d,\"rows_per_s\":%.1f,\"auc\":%.6f}%n", r.rows(),
+        r.rowsPerSecond(), r.overall().auc());
+  }
+
+  private void latency(String bootstrap, ModelConfig config, Path dir) throws Exception {
+    createTopics(bootstrap, "lat", 1);
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    TrainJobConfig c = TrainJobConfig.builder(bootstrap, config)
+        .topics("lat.events", "lat.scores", "lat.sync", "lat.models", "lat.dlq").modelName("lat")
+        .checkpointInterval(checkpointInterval).snapshotInterval(Duration.ofSeconds(10)).build();
+    JobClient client = LocalTrainRunner.start(c, new LocalTrainRunner.Options(dir.resolve("ckpt-lat"), null, port, 0));
+    Thread.sleep(5_000); // let the job come up before the clock starts
+    int total = rate * latencySeconds;
+    long[] sentAt = produce(bootstrap, "lat.events", total, rate);
+    Thread.sleep(Math.max(3_000, checkpointInterval.toMillis() * 2));
+    JsonNode checkpoints = get(port, "/jobs/" + client.getJobID() + "/checkpoints");
+    LocalTrainRunner.cancelAndWait(client, Duration.ofSeconds(60));
+    long[] lat = new long[total];
+    int seen = 0;
+    SingleObjectCodec<ScoredEvent> codec = SingleObjectCodec.of(ScoredEvent.class);
+    for (ConsumerRecord<byte[], byte[]> rec : readAll(bootstrap, "lat.scores", false)) {
+      ScoredEvent e = codec.decode(rec.value());
+      int idx = Integer.parseInt(e.getEventId().substring(e.getEventId().indexOf(':') + 1)) - 1;
+      if (idx < total && seen < total) {
+        lat[seen++] = e.getProcessingTime() - sentAt[idx];
+      }
+    }
+    long[] l = Arrays.copyOf(lat, seen);
+    Arrays.sort(l);
+    JsonNode summary = checkpoints.path("summary");
+    System.out.printf(Locale.ROOT, "{\"measure\":\"latency\",\"rate\":%d,\"scored\":%d,\"p50_ms\":%d,\"p99_ms\":%d,"
+            + "\"max_ms\":%d}%n", rate, seen, l.length == 0 ? -1 : l[l.length / 2],
+        l.length == 0 ? -1 : l[(int) (l.length * 0.99)], l.length == 0 ? -1 : l[l.length - 1]);
+    System.out.printf(Locale.ROOT, "{\"measure\":\"checkpoints\",\"completed\":%d,\"duration_ms\":%s,"
+            + "\"state_bytes\":%s,\"checkpointed_bytes\":%s}%n", checkpoints.path("counts").path("completed").asInt(),
+        summary.path("end_to_end_duration"), summary.path("state_size"), summary.path("checkpointed_size"));
+    ModelSnapshot s = lastSnapshot(bootstrap, "lat.models");
+    long t0 = System.nanoTime();
+    int reps = 10;
+    Dlrm m = SnapshotCodec.decode(s.getCodec().array());
+    for (int i = 0; i < reps; i++) {
+      SnapshotCodec.encode(m, false);
+    }
+    System.out.printf(Locale.ROOT, "{\"measure\":\"snapshot\",\"codec_bytes\":%d,\"encode_ms\":%.1f}%n",
+        s.getCodec().remaining(), (System.nanoTime() - t0) / 1e6 / reps);
+  }
+
+  private JsonNode get(int port, String path) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).build(), HttpResponse.BodyHandlers.ofString());
+    return json.readTree(r.body());
+  }
+
+  private static void createTopics(String bootstrap, String prefix, int partitions, String... only) throws Exception {
+    List<String> names = only.length == 0 ? List.of("events", "scores", "sync", "models", "dlq") : List.of(only);
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+      List<NewTopic> topics = new ArrayList<>();
+      for (String n : names) {
+        NewTopic t = new NewTopic(prefix + "." + n, n.equals("events") || n.equals("scores") ? partitions : 1, (short) 1);
+        if (n.equals("sync") || n.equals("models")) {
+          t.configs(Map.of("max.message.bytes", Integer.toString(TrainJob.MAX_MESSAGE_BYTES)));
+        }
+        topics.add(t);
+      }
+      admin.createTopics(topics).all().get();
+    }
+  }
+
+  /** Produces n synthetic events (rate 0 = as fast as possible); returns each one's send time. */
+  private static long[] produce(String bootstrap, String topic, int n, int rate) throws Exception {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", bootstrap);
+    p.put("acks", "all");
+    p.put("linger.ms", rate == 0 ? "5" : "0");
+    long[] sentAt = new long[n];
+    ClickEventEncoder enc = new ClickEventEncoder();
+    SyntheticCriteo gen = new SyntheticCriteo(1, -1);
+    List<Future<?>> acks = new ArrayList<>();
+    long start = System.nanoTime();
+    try (KafkaProducer<byte[], byte[]> prod = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (int i = 0; i < n; i++) {
+        if (rate > 0) {
+          long due = start + (long) (i * 1e9 / rate);
+          long wait = due - System.nanoTime();
+          if (wait > 0) {
+            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+          }
+        }
+        CriteoRow r = gen.sample(i).row();
+        String id = "synthetic:" + (i + 1);
+        sentAt[i] = System.currentTimeMillis();
+        acks.add(prod.send(new ProducerRecord<>(topic, null, sentAt[i], id.getBytes(StandardCharsets.UTF_8),
+            enc.encode(id, id, 1_600_000_000_000L + i, r.label(), r.dense(), r.denseMissing(), r.cats(),
+                r.catMissing(), 0, i + 1))));
+      }
+      prod.flush();
+      for (Future<?> f : acks) {
+        f.get();
+      }
+    }
+    return sentAt;
+  }
+
+  private static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrap, String topic, boolean committed) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", bootstrap);
+    p.put("isolation.level", committed ? "read_committed" : "read_uncommitted");
+    p.put("max.partition.fetch.bytes", Integer.toString(TrainJob.MAX_MESSAGE_BYTES));
+    p.put("fetch.max.bytes", Integer.toString(TrainJob.MAX_MESSAGE_BYTES));
+    List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> parts = c.partitionsFor(topic).stream().map(i -> new TopicPartition(topic, i.partition()))
+          .toList();
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      Map<TopicPartition, Long> end = c.endOffsets(parts);
+      while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+        c.poll(Duration.ofMillis(200)).forEach(out::add);
+      }
+    }
+    return out;
+  }
+
+  private static ModelSnapshot lastSnapshot(String bootstrap, String topic) {
+    List<ConsumerRecord<byte[], byte[]>> all = readAll(bootstrap, topic, true);
+    if (all.isEmpty()) {
+      throw new IllegalStateException("no committed snapshot on " + topic);
+    }
+    return SingleObjectCodec.of(ModelSnapshot.class).decode(all.get(all.size() - 1).value());
+  }
+}
