@@ -82,14 +82,14 @@ public final class BenchTrainCommand implements Callable<Integer> {
     Path dir = Files.createTempDirectory("tinyrec-bench-train-");
     try (LocalKafkaBroker broker = LocalKafkaBroker.start(0, dir.resolve("kafka"), Map.of())) {
       String bootstrap = broker.bootstrapServers();
-      int maxLearners = learners.stream().mapToInt(Integer::intValue).max().orElse(1);
-      createTopics(bootstrap, "tp", maxLearners);
-      produce(bootstrap, "tp.events", events, 0);
       for (int n : learners) {
+        // One events partition per learner; with one learner the events arrive in file order,
+        // the order learn reads them in.
         String name = "tp" + n;
-        createTopics(bootstrap, name, 1, "scores", "sync", "models", "dlq");
+        createTopics(bootstrap, name, n);
+        produce(bootstrap, name + ".events", events, 0);
         TrainJobConfig c = TrainJobConfig.builder(bootstrap, config)
-            .topics("tp.events", name + ".scores", name + ".sync", name + ".models", name + ".dlq").modelName(name)
+            .topics(name + ".events", name + ".scores", name + ".sync", name + ".models", name + ".dlq").modelName(name)
             .learners(n).maxWaitMs(0).syncEvery(n > 1 ? 1024 : 16384).bounded(true)
             .checkpointInterval(checkpointInterval).build();
         JobClient client = LocalTrainRunner.start(c,

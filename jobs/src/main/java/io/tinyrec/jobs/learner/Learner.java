@@ -97,6 +97,9 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
   private transient ModelTensors globalTensors;
   private transient long globalVersion;
   private transient long globalEpoch;
+  /** Bytes of the deltas kept in broadcast state since its full model, and of that model. */
+  private transient long deltaBytes;
+  private transient long fullBytes;
   private transient ModelTensors base;
   private transient long baseVersion;
   // Updates in flight, oldest first: each with the replica as it was when it left. Sending does
@@ -212,6 +215,7 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       }
     }
     if (full == null) {
+      fullBytes = Long.MAX_VALUE; // nothing to compact before the first full model arrives
       global = new Dlrm(config.model);
       globalTensors = ModelTensors.of(global);
       globalVersion = 0;
@@ -219,10 +223,13 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       return;
     }
     installFull(full);
+    fullBytes = full.payload.length;
+    deltaBytes = 0;
     for (SyncRecord d : deltas.values()) {
       if (d.epoch == globalEpoch && d.baseVersion == globalVersion) {
         ChunkDelta.decode(d.payload, globalTensors).overwrite(globalTensors);
         globalVersion = d.version;
+        deltaBytes += d.payload.length;
       }
     }
     global.weightsChangedInPlace();
@@ -328,9 +335,8 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
         pendingScores.add(s, e.label);
       }
       maxEventTime = Math.max(maxEventTime, e.eventTime);
-      ScoredEvent se = ScoredEvent.newBuilder()
-          .setEventId(e.eventId).setKey(e.key).setScore(s).setLabel(labelled ? e.label : null)
-          .setModelVersion(baseVersion).setEventTime(e.eventTime).setProcessingTime(now).build();
+      // The all-fields constructor: the builder validates and copies every field, per event.
+      ScoredEvent se = new ScoredEvent(e.eventId, e.key, s, labelled ? e.label : null, baseVersion, e.eventTime, now);
       ctx.output(SCORES, new KafkaOut(config.scoresTopic, KafkaOut.utf8(e.key), scoreCodec.encode(se)));
       scoreLatencyMs.update(Math.max(0, now - e.ingestTime));
     }
@@ -380,6 +386,8 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       installFull(sync);
       bs.clear();
       bs.put("full", sync);
+      deltaBytes = 0;
+      fullBytes = sync.payload.length;
     } else if (sync.epoch == globalEpoch && sync.baseVersion == globalVersion) {
       change = ChunkDelta.decode(sync.payload, globalTensors);
       previousValues = change.valuesIn(globalTensors);
@@ -387,6 +395,24 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       global.weightsChangedInPlace();
       globalVersion = sync.version;
       bs.put("d" + sync.version, sync);
+      deltaBytes += sync.payload.length;
+      if (deltaBytes > fullBytes) {
+        // The deltas since the last full model outgrew it: keep the global model itself instead.
+        // Every learner sees the same messages, so every learner compacts at the same version and
+        // the broadcast state stays identical everywhere.
+        SyncRecord compacted = new SyncRecord();
+        compacted.epoch = globalEpoch;
+        compacted.version = globalVersion;
+        compacted.full = true;
+        compacted.baseVersion = -1;
+        compacted.payload = SnapshotCodec.encode(global, true);
+        compacted.eventsTrained = sync.eventsTrained;
+        compacted.mergedSeq = sync.mergedSeq;
+        bs.clear();
+        bs.put("full", compacted);
+        deltaBytes = 0;
+        fullBytes = compacted.payload.length;
+      }
     } else {
       droppedSyncs.inc(); // a delta that does not follow our version: wait for the next full model
       return;
