@@ -22,7 +22,7 @@ import avro.io
 import avro.schema
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from decode_topic import load_schemas  # noqa: E402  (same fingerprinting as the topic decoder)
+from decode_topic import load_schemas, records_from  # noqa: E402  (same fingerprinting and kcat format)
 
 
 def main():
@@ -35,19 +35,12 @@ def main():
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     by_fp = load_schemas(a.schemas)
-    dump = subprocess.run(["kcat", "-C", "-b", a.bootstrap_servers, "-t", a.topic, "-e", "-q",
+    dump = subprocess.run(["kcat", "-C", "-b", a.bootstrap_servers, "-t", a.topic, "-o", "beginning", "-e", "-q",
                            "-X", "isolation.level=read_committed", "-X", "fetch.message.max.bytes=67108864",
-                           "-f", "%k\x00%S\x00%s"], capture_output=True, check=True).stdout
+                           "-f", "%p %o %K %S\n%k%s"], capture_output=True, check=True).stdout
     newest = None
-    pos = 0
     count = 0
-    while pos < len(dump):
-        k_end = dump.index(b"\x00", pos)
-        key = dump[pos:k_end]
-        s_end = dump.index(b"\x00", k_end + 1)
-        size = int(dump[k_end + 1:s_end])
-        value = dump[s_end + 1:s_end + 1 + size]
-        pos = s_end + 1 + size
+    for _partition, _offset, key, value in records_from(io.BytesIO(dump)):
         if value[:2] != b"\xc3\x01":
             sys.exit(f"record with key {key!r}: not single-object encoded")
         fp = int.from_bytes(value[2:10], "little")
