@@ -90,7 +90,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
         produce(bootstrap, name + ".events", events, 0);
         TrainJobConfig c = TrainJobConfig.builder(bootstrap, config)
             .topics(name + ".events", name + ".scores", name + ".sync", name + ".models", name + ".dlq").modelName(name)
-            .learners(n).maxWaitMs(0).syncEvery(n > 1 ? 1024 : 16384).bounded(true)
+            .learners(n).maxWaitMs(0).bounded(true)
             .checkpointInterval(checkpointInterval).build();
         JobClient client = LocalTrainRunner.start(c,
             new LocalTrainRunner.Options(dir.resolve("ckpt-" + name), null, -1, 0));

@@ -80,11 +80,11 @@ public final class TrainCommand implements Callable<Integer> {
   long maxWaitMs;
   @Option(names = "--sync-every",
       description = "A learner sends its update after this many events (default 1024 with several learners, "
-          + "16384 with one, whose model does not depend on it).")
+          + "65536 with one, whose model does not depend on it).")
   Integer syncEvery;
-  @Option(names = "--sync-interval-ms", defaultValue = "1000",
-      description = "... or after this long (default ${DEFAULT-VALUE}).")
-  long syncIntervalMs;
+  @Option(names = "--sync-interval-ms",
+      description = "... or after this long (default 1000 with several learners, 5000 with one).")
+  Long syncIntervalMs;
   @Option(names = "--snapshot-interval", defaultValue = "30s", converter = Sizes.Span.class, paramLabel = "DURATION",
       description = "How often a snapshot is published (default ${DEFAULT-VALUE}).")
   Duration snapshotInterval;
@@ -117,12 +117,19 @@ public final class TrainCommand implements Callable<Integer> {
     ModelConfig modelConfig = model.toConfig();
     Map<String, String> kafka = kafkaConfig == null ? Map.of() : TopicsCommand.loadProperties(kafkaConfig,
         "--kafka-config");
-    TrainJobConfig config = TrainJobConfig.builder(bootstrapServers, modelConfig)
+    TrainJobConfig.Builder builder = TrainJobConfig.builder(bootstrapServers, modelConfig)
         .topics(eventsTopic, scoresTopic, syncTopic, modelsTopic, dlqTopic).modelName(modelName)
-        .learners(learners).batch(batch).maxWaitMs(maxWaitMs).syncEvery(syncEvery != null ? syncEvery : learners > 1 ? 1024 : 16384).syncIntervalMs(syncIntervalMs)
+        .learners(learners).batch(batch).maxWaitMs(maxWaitMs)
         .snapshotInterval(snapshotInterval).snapshotOptimizerState(snapshotWithState)
         .checkpointInterval(checkpointInterval).metricsWindow(metricsWindow).bounded(bounded)
-        .kafkaProperties(kafka).build();
+        .kafkaProperties(kafka);
+    if (syncEvery != null) {
+      builder.syncEvery(syncEvery);
+    }
+    if (syncIntervalMs != null) {
+      builder.syncIntervalMs(syncIntervalMs);
+    }
+    TrainJobConfig config = builder.build();
     long eventsAtStart = prepareTopics(config, kafka);
     if (bounded && eventsAtStart == 0 && restoreFrom == null) {
       System.err.println("train: the events topic '" + eventsTopic + "' is empty, so a --bounded run has nothing to do");

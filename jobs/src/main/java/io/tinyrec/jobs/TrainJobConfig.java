@@ -66,8 +66,10 @@ public final class TrainJobConfig implements Serializable {
     this.learners = b.learners;
     this.batch = b.batch;
     this.maxWaitMs = b.maxWaitMs;
-    this.syncEvery = b.syncEvery;
-    this.syncIntervalMs = b.syncIntervalMs;
+    // One learner's model does not depend on how often it syncs (only snapshot freshness does), so
+    // it syncs rarely; several learners sync often, since staleness costs them accuracy.
+    this.syncEvery = b.syncEvery != null ? b.syncEvery : b.learners > 1 ? 1024 : 65_536;
+    this.syncIntervalMs = b.syncIntervalMs != null ? b.syncIntervalMs : b.learners > 1 ? 1000 : 5000;
     this.fullSyncEvery = b.fullSyncEvery;
     this.snapshotInterval = b.snapshotInterval;
     this.snapshotOptimizerState = b.snapshotOptimizerState;
@@ -152,8 +154,8 @@ public final class TrainJobConfig implements Serializable {
     private int learners = 1;
     private int batch = 128;
     private long maxWaitMs = 200;
-    private int syncEvery = 4096;
-    private long syncIntervalMs = 1000;
+    private Integer syncEvery;
+    private Long syncIntervalMs;
     private int fullSyncEvery = 50;
     private Duration snapshotInterval = Duration.ofSeconds(30);
     private boolean snapshotOptimizerState;
@@ -192,11 +194,13 @@ public final class TrainJobConfig implements Serializable {
       return this;
     }
 
+    /** Default: 1024 events with several learners, 65536 with one. */
     public Builder syncEvery(int v) {
       this.syncEvery = v;
       return this;
     }
 
+    /** Default: 1000 ms with several learners, 5000 with one. */
     public Builder syncIntervalMs(long v) {
       this.syncIntervalMs = v;
       return this;

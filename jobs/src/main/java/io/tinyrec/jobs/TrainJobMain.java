@@ -71,7 +71,7 @@ public final class TrainJobMain {
       b.seed(Long.parseLong(a.get("seed")));
     }
     int learners = Integer.parseInt(a.getOrDefault("learners", "1"));
-    TrainJobConfig c = TrainJobConfig.builder(a.get("bootstrap-servers"), b.build())
+    TrainJobConfig.Builder builder = TrainJobConfig.builder(a.get("bootstrap-servers"), b.build())
         .topics(a.getOrDefault("events-topic", "events"), a.getOrDefault("scores-topic", "scores"),
             a.getOrDefault("sync-topic", "sync"), a.getOrDefault("models-topic", "models"),
             a.getOrDefault("dlq-topic", "dlq"))
@@ -79,11 +79,13 @@ public final class TrainJobMain {
         .learners(learners)
         .batch(Integer.parseInt(a.getOrDefault("batch", "128")))
         .maxWaitMs(Long.parseLong(a.getOrDefault("max-wait-ms", "200")))
-        .syncEvery(Integer.parseInt(a.getOrDefault("sync-every", learners > 1 ? "1024" : "16384")))
         .snapshotInterval(Duration.ofSeconds(Long.parseLong(a.getOrDefault("snapshot-interval-s", "30"))))
         .checkpointInterval(Duration.ofSeconds(Long.parseLong(a.getOrDefault("checkpoint-interval-s", "5"))))
-        .bounded(bounded)
-        .build();
+        .bounded(bounded);
+    if (a.containsKey("sync-every")) {
+      builder.syncEvery(Integer.parseInt(a.get("sync-every")));
+    }
+    TrainJobConfig c = builder.build();
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     env.enableCheckpointing(c.checkpointInterval.toMillis());
     env.setParallelism(c.learners);
