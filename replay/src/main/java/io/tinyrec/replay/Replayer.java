@@ -1,6 +1,8 @@
 package io.tinyrec.replay;
 
+import io.tinyrec.model.data.CriteoFields;
 import io.tinyrec.model.data.CriteoRow;
+import io.tinyrec.model.data.FastCriteoParser;
 import io.tinyrec.model.data.MalformedRowException;
 import io.tinyrec.model.synthetic.SyntheticCriteo;
 import io.tinyrec.schemas.ClickEventEncoder;
@@ -44,8 +46,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * Kafka topic as single-object encoded {@link io.tinyrec.schemas.ClickEvent}s, keyed by their
  * deterministic event id, with event times laid out by {@link EventClock}.
  *
- * <p>Two threads do the work: a reader un-gzips and splits lines (or generates synthetic rows) in
- * chunks, and the caller's thread parses, encodes and sends them, so reading overlaps producing.
+ * <p>Two threads do the work: a reader un-gzips and splits lines into chunks of bytes (or generates
+ * synthetic rows), and the caller's thread parses each line straight into reused arrays, encodes and
+ * sends it, so un-gzipping (the largest single cost) overlaps everything else. Chunks go back to the
+ * reader for reuse.
  * The producer is idempotent with acks=all; the replay stops at the first record Kafka does not take.
  * A malformed line is counted, reported on stderr with its file and line, written to the rejects file,
  * and skipped. After {@link #requestStop()} (Ctrl-C) or a failure the producer is flushed and the
@@ -56,6 +60,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class Replayer {
   private static final int CHUNK = 1024;
+  /** Bytes a chunk of lines starts with: 1024 lines of a typical ~250-byte Criteo row. */
+  private static final int CHUNK_BYTES = 256 * 1024;
+  private static final int QUEUE = 16;
   private static final int MAX_REPORTED_REJECTS = 10;
   private static final int FILE_SHIFT = 43;
 
@@ -159,8 +166,10 @@ public final class Replayer {
   private ReplaySummary doRun() {
     err.println("replay: " + describeConfig());
     ensureTopic();
-    BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(16);
-    Thread reader = new Thread(() -> readInput(queue), "tinyrec-replay-reader");
+    BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(QUEUE);
+    // Chunks of lines the sender is done with, for the reader to fill again.
+    BlockingQueue<Chunk> free = new ArrayBlockingQueue<>(QUEUE + 2);
+    Thread reader = new Thread(() -> readInput(queue, free), "tinyrec-replay-reader");
     reader.setDaemon(true);
     ScheduledExecutorService progress = cfg.progress() ? startProgress() : null;
     long start = System.nanoTime();
@@ -175,6 +184,8 @@ public final class Replayer {
     String readError = null;
     BufferedWriter rejects = openRejects();
     ClickEventEncoder encoder = new ClickEventEncoder();
+    CriteoFields row = new CriteoFields();
+    String[] sources = cfg.inputs().stream().map(Path::toString).toArray(String[]::new);
     byte[][] prefixes = Arrays.stream(sourceNames()).map(EventClock::idPrefix).toArray(byte[][]::new);
     byte[] id = new byte[Arrays.stream(prefixes).mapToInt(p -> p.length).max().orElse(0) + 20];
     Pacer pacer = new Pacer();
@@ -201,18 +212,23 @@ public final class Replayer {
           }
           long line = c.lines[j];
           rowsRead++;
-          CriteoRow row = c.rows[j];
-          if (row == null) {
-            reject(rejects, c.errors[j], c.raw[j]);
-            lastFile = c.file;
-            lastLine = line;
-            continue;
+          if (c.rows != null) {
+            row.set(c.rows[j]);
+          } else {
+            try {
+              FastCriteoParser.parse(c.data, c.offsets[j], c.lengths[j], sources[c.file], line, row);
+            } catch (MalformedRowException e) {
+              reject(rejects, e, c.text(j));
+              lastFile = c.file;
+              lastLine = line;
+              continue;
+            }
           }
           int day = EventClock.day(c.fileStartDay, line, c.rowsPerDay);
           long time = clock.eventTime(c.fileStartDay, line, c.rowsPerDay);
           int idLen = EventClock.eventIdUtf8(prefixes[c.file], line, id);
-          byte[] value = encoder.encode(id, idLen, id, idLen, time, row.label(), row.dense(), row.denseMissing(),
-              row.cats(), row.catMissing(), day, line);
+          byte[] value = encoder.encode(id, idLen, id, idLen, time, row.label, row.dense, row.denseMissing,
+              row.cats, row.catMissing, day, line);
           if (cfg.pace() != ReplayConfig.Pace.MAX) {
             pacer.await(time);
           }
@@ -230,6 +246,9 @@ public final class Replayer {
           keyBytes += key.length;
           lastFile = c.file;
           lastLine = line;
+        }
+        if (c.data != null) {
+          free.offer(c);
         }
       }
       if (!inputEnded) {
@@ -333,25 +352,51 @@ public final class Replayer {
 
   // ---- reader thread ----
 
-  /** A batch of consecutive rows of one input file, parsed by the reader thread. */
+  /**
+   * Consecutive rows of one input: lines of a file as bytes, one after the other in {@link #data}
+   * (reused: the sender hands a chunk back once it is done with it), or synthetic rows.
+   */
   private static final class Chunk {
-    final int file;
-    final int fileStartDay;
-    final long rowsPerDay;
-    final long[] lines = new long[CHUNK];
-    /** The parsed row, or null where the line was malformed. */
-    final CriteoRow[] rows = new CriteoRow[CHUNK];
-    /** Where rows[j] is null: why, and the line as read. */
-    MalformedRowException[] errors;
-    String[] raw;
+    int file;
+    int fileStartDay;
+    long rowsPerDay;
+    final long[] lines;
+    /** Synthetic rows, or null for a chunk of lines. */
+    final CriteoRow[] rows;
+    /** Lines without their '\n': line j is data[offsets[j], offsets[j] + lengths[j]). Null for rows. */
+    byte[] data;
+    final int[] offsets;
+    final int[] lengths;
+    int bytes;
     int size;
     boolean end;
     String error;
 
-    Chunk(int file, int fileStartDay, long rowsPerDay) {
-      this.file = file;
-      this.fileStartDay = fileStartDay;
-      this.rowsPerDay = rowsPerDay;
+    private Chunk(boolean ofLines, int capacity) {
+      lines = new long[capacity];
+      rows = ofLines ? null : new CriteoRow[capacity];
+      data = ofLines ? new byte[CHUNK_BYTES] : null;
+      offsets = ofLines ? new int[capacity] : null;
+      lengths = ofLines ? new int[capacity] : null;
+    }
+
+    static Chunk ofRows(int file, int fileStartDay, long rowsPerDay) {
+      return new Chunk(false, CHUNK).reset(file, fileStartDay, rowsPerDay);
+    }
+
+    /** A chunk of lines: one the sender gave back, or a new one. */
+    static Chunk ofLines(BlockingQueue<Chunk> free, int file, int fileStartDay, long rowsPerDay) {
+      Chunk c = free.poll();
+      return (c != null ? c : new Chunk(true, CHUNK)).reset(file, fileStartDay, rowsPerDay);
+    }
+
+    private Chunk reset(int newFile, int newFileStartDay, long newRowsPerDay) {
+      file = newFile;
+      fileStartDay = newFileStartDay;
+      rowsPerDay = newRowsPerDay;
+      size = 0;
+      bytes = 0;
+      return this;
     }
 
     void add(long line, CriteoRow row) {
@@ -359,30 +404,45 @@ public final class Replayer {
       rows[size++] = row;
     }
 
-    void addReject(long line, MalformedRowException e, String text) {
-      if (errors == null) {
-        errors = new MalformedRowException[CHUNK];
-        raw = new String[CHUNK];
+    /** Copies a line in; false when the chunk is full (then it is unchanged). A line never splits. */
+    boolean addLine(byte[] buf, int off, int len, long line) {
+      if (size == lines.length || (bytes + len > data.length && size > 0)) {
+        return false;
       }
-      errors[size] = e;
-      raw[size] = text;
-      add(line, null);
+      if (bytes + len > data.length) {
+        data = new byte[Math.max(len, data.length)]; // one line longer than a whole chunk
+      }
+      System.arraycopy(buf, off, data, bytes, len);
+      lines[size] = line;
+      offsets[size] = bytes;
+      lengths[size++] = len;
+      bytes += len;
+      return true;
+    }
+
+    /** Line j as read, without a trailing '\r', for the rejects file. */
+    String text(int j) {
+      int n = lengths[j];
+      if (n > 0 && data[offsets[j] + n - 1] == '\r') {
+        n--;
+      }
+      return new String(data, offsets[j], n, StandardCharsets.UTF_8);
     }
 
     static Chunk marker(boolean end, String error) {
-      Chunk c = new Chunk(0, 0, 1);
+      Chunk c = new Chunk(false, 0);
       c.end = end;
       c.error = error;
       return c;
     }
   }
 
-  private void readInput(BlockingQueue<Chunk> queue) {
+  private void readInput(BlockingQueue<Chunk> queue, BlockingQueue<Chunk> free) {
     try {
       if (cfg.isSynthetic()) {
         readSynthetic(queue);
       } else {
-        readFiles(queue);
+        readFiles(queue, free);
       }
       put(queue, Chunk.marker(true, null));
     } catch (InterruptedException e) {
@@ -401,12 +461,12 @@ public final class Replayer {
     long n = cfg.synthetic();
     long rpd = cfg.rowsPerDay() > 0 ? cfg.rowsPerDay() : Math.max(1, n);
     expectedRows = n - (cfg.fromLine() - 1);
-    Chunk c = new Chunk(0, cfg.startDay(), rpd);
+    Chunk c = Chunk.ofRows(0, cfg.startDay(), rpd);
     for (long i = cfg.fromLine() - 1; i < n; i++) {
       c.add(i + 1, stream.sample(i).row());
       if (c.size == CHUNK) {
         put(queue, c);
-        c = new Chunk(0, cfg.startDay(), rpd);
+        c = Chunk.ofRows(0, cfg.startDay(), rpd);
       }
     }
     if (c.size > 0) {
@@ -414,7 +474,8 @@ public final class Replayer {
     }
   }
 
-  private void readFiles(BlockingQueue<Chunk> queue) throws IOException, InterruptedException {
+  private void readFiles(BlockingQueue<Chunk> queue, BlockingQueue<Chunk> free)
+      throws IOException, InterruptedException {
     int day = cfg.startDay();
     for (int f = 0; f < cfg.inputs().size(); f++) {
       Path file = cfg.inputs().get(f);
@@ -434,27 +495,20 @@ public final class Replayer {
       } else {
         expectedRows = -1;
       }
-      String source = file.toString();
       int fileIndex = f;
       int fileDay = day;
       long rowsPerDay = rpd;
-      Chunk[] c = {new Chunk(f, day, rpd)};
-      AsciiLine text = new AsciiLine();
+      Chunk[] c = {Chunk.ofLines(free, f, day, rpd)};
       long lines;
       try (InputStream in = InputFiles.open(file)) {
         lines = InputFiles.forEachLine(in, (buf, off, len, lineNo) -> {
           if (lineNo < fromLine || len == 0 || (len == 1 && buf[off] == '\r')) {
             return; // before the resume point, or blank (CriteoReader skips blank lines too)
           }
-          try {
-            c[0].add(lineNo, FastCriteoParser.parse(buf, off, len, source, lineNo, text));
-          } catch (MalformedRowException e) {
-            int n = len > 0 && buf[off + len - 1] == '\r' ? len - 1 : len;
-            c[0].addReject(lineNo, e, new String(buf, off, n, StandardCharsets.UTF_8));
-          }
-          if (c[0].size == CHUNK) {
+          if (!c[0].addLine(buf, off, len, lineNo)) {
             put(queue, c[0]);
-            c[0] = new Chunk(fileIndex, fileDay, rowsPerDay);
+            c[0] = Chunk.ofLines(free, fileIndex, fileDay, rowsPerDay);
+            c[0].addLine(buf, off, len, lineNo);
           }
         });
       } catch (IOException e) {
