@@ -92,6 +92,44 @@ public final class Replayer {
     this.clock = new EventClock(cfg.startTime(), cfg.daySeconds());
   }
 
+  /**
+   * What {@code tinyrec replay} does once its flags are read: runs the replay, stopping cleanly on
+   * Ctrl-C (the JVM's shutdown waits until the summary is out), prints the summary and returns the
+   * exit code: 0 when every record was acknowledged and the input was read to its end, 1 otherwise.
+   *
+   * @throws IllegalArgumentException for a setting Kafka refuses (the CLI exits 2)
+   * @throws IllegalStateException when Kafka cannot be reached or refuses the client's authentication
+   *     before the first record (the CLI prints it and exits 1)
+   */
+  public static int runAsCommand(ReplayConfig cfg, PrintStream out, PrintStream err) {
+    Replayer replayer = new Replayer(cfg, out, err);
+    CountDownLatch reported = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      replayer.requestStop();
+      try {
+        // Give in-flight records time to be acknowledged and the summary time to print.
+        reported.await(3, TimeUnit.MINUTES);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "tinyrec-replay-ctrl-c");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      ReplaySummary summary = replayer.run();
+      replayer.printSummary(summary);
+      out.flush();
+      // Not every record acknowledged, or the input could not be read to its end: the replay failed.
+      return summary.allAcknowledged() && summary.firstError() == null ? 0 : 1;
+    } finally {
+      reported.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // Ctrl-C: the hook is already running and returns now that the summary is out.
+      }
+    }
+  }
+
   /** Asks a running replay to stop after the current row, flush and report where to resume. */
   public void requestStop() {
     stopRequested = true;
@@ -332,6 +370,12 @@ public final class Replayer {
         d = Topics.describe(admin, cfg.topic());
       } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
         Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+        if (cause instanceof org.apache.kafka.common.errors.AuthenticationException) {
+          // Wrong credentials, mechanism or certificates: retrying would not help, so say so at once.
+          throw new IllegalStateException("Kafka at " + producerProperties(cfg).get("bootstrap.servers")
+              + " refused to authenticate this client (check security.protocol and the sasl.* and ssl.* settings "
+              + "in --producer-config): " + cause.getMessage(), cause);
+        }
         throw new IllegalStateException("cannot reach Kafka at " + producerProperties(cfg).get("bootstrap.servers")
             + " to look up topic " + cfg.topic() + " (is the broker up, and are --bootstrap-servers and the "
             + "security settings right?): " + cause, cause);
