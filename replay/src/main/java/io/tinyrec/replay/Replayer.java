@@ -211,25 +211,19 @@ public final class Replayer {
     reader.setDaemon(true);
     ScheduledExecutorService progress = cfg.progress() ? startProgress() : null;
     long start = System.nanoTime();
-    long valueBytes = 0;
-    long keyBytes = 0;
-    long lastFile = 0;
-    long lastLine = cfg.fromLine() - 1;
     // Day of each input's first line, learnt as its rows arrive; a resumed run needs it.
     int[] startDays = new int[Math.max(1, cfg.inputs().size())];
     startDays[0] = cfg.startDay();
     boolean inputEnded = false;
     String readError = null;
     BufferedWriter rejects = openRejects();
-    ClickEventEncoder encoder = new ClickEventEncoder();
-    CriteoFields row = new CriteoFields();
-    String[] sources = cfg.inputs().stream().map(Path::toString).toArray(String[]::new);
-    byte[][] prefixes = Arrays.stream(sourceNames()).map(EventClock::idPrefix).toArray(byte[][]::new);
-    byte[] id = new byte[Arrays.stream(prefixes).mapToInt(p -> p.length).max().orElse(0) + 20];
-    Pacer pacer = new Pacer();
+    Sender sender = null;
     try (KafkaProducer<byte[], byte[]> producer = client(() -> new KafkaProducer<>(producerProperties(cfg)))) {
+      sender = new Sender(producer, rejects);
+      // The clock starts once the producer exists, as ProducerPerformance's does, so the two rates
+      // compare like for like; creating it (config, threads) is start-up, not replaying.
+      start = System.nanoTime();
       reader.start();
-      outer:
       while (true) {
         Chunk c = take(queue);
         if (c == null) {
@@ -244,46 +238,8 @@ public final class Replayer {
           break;
         }
         startDays[c.file] = c.fileStartDay;
-        for (int j = 0; j < c.size; j++) {
-          if (stopRequested || failed.get() > 0) {
-            break outer;
-          }
-          long line = c.lines[j];
-          rowsRead++;
-          if (c.rows != null) {
-            row.set(c.rows[j]);
-          } else {
-            try {
-              FastCriteoParser.parse(c.data, c.offsets[j], c.lengths[j], sources[c.file], line, row);
-            } catch (MalformedRowException e) {
-              reject(rejects, e, c.text(j));
-              lastFile = c.file;
-              lastLine = line;
-              continue;
-            }
-          }
-          int day = EventClock.day(c.fileStartDay, line, c.rowsPerDay);
-          long time = clock.eventTime(c.fileStartDay, line, c.rowsPerDay);
-          int idLen = EventClock.eventIdUtf8(prefixes[c.file], line, id);
-          byte[] value = encoder.encode(id, idLen, id, idLen, time, row.label, row.dense, row.denseMissing,
-              row.cats, row.catMissing, day, line);
-          if (cfg.pace() != ReplayConfig.Pace.MAX) {
-            pacer.await(time);
-          }
-          byte[] key = Arrays.copyOf(id, idLen);
-          try {
-            producer.send(new ProducerRecord<>(cfg.topic(), null, key, value),
-                new Ack(((long) c.file << FILE_SHIFT) | line));
-          } catch (KafkaException e) {
-            fail(((long) c.file << FILE_SHIFT) | line, e);
-            produced++;
-            break outer;
-          }
-          produced++;
-          valueBytes += value.length;
-          keyBytes += key.length;
-          lastFile = c.file;
-          lastLine = line;
+        if (!sender.send(c)) {
+          break;
         }
         if (c.data != null) {
           free.offer(c);
@@ -306,6 +262,8 @@ public final class Replayer {
     if (readError != null) {
       firstError.compareAndSet(null, readError);
     }
+    long lastFile = sender == null ? 0 : sender.lastFile;
+    long lastLine = sender == null ? cfg.fromLine() - 1 : sender.lastLine;
     ReplaySummary.Resume resume = null;
     if (!inputEnded || failed.get() > 0) {
       long failedAt = firstFailedPosition.get();
@@ -316,7 +274,8 @@ public final class Replayer {
         resume = resumeAt((int) lastFile, lastLine + 1, startDays[(int) lastFile]);
       }
     }
-    return new ReplaySummary(rowsRead, produced, acked.sum(), rejected, failed.get(), valueBytes, keyBytes, seconds,
+    return new ReplaySummary(rowsRead, produced, acked.sum(), rejected, failed.get(),
+        sender == null ? 0 : sender.valueBytes, sender == null ? 0 : sender.keyBytes, seconds,
         countingWaitNanos / 1e9, !inputEnded, firstError.get(), resume);
   }
 
@@ -391,6 +350,80 @@ public final class Replayer {
       }
     } finally {
       admin.close(Duration.ofSeconds(2));
+    }
+  }
+
+  // ---- sending (the caller's thread) ----
+
+  /**
+   * Parses, encodes and sends the rows of each chunk, on the caller's thread; a method of its own,
+   * apart from the set-up and summary of {@link #doRun()}, so the JIT compiles the per-row path as a
+   * small unit.
+   */
+  private final class Sender {
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final BufferedWriter rejects;
+    private final ClickEventEncoder encoder = new ClickEventEncoder();
+    private final CriteoFields row = new CriteoFields();
+    private final String[] sources = cfg.inputs().stream().map(Path::toString).toArray(String[]::new);
+    private final byte[][] prefixes = Arrays.stream(sourceNames()).map(EventClock::idPrefix).toArray(byte[][]::new);
+    private final byte[] id = new byte[Arrays.stream(prefixes).mapToInt(p -> p.length).max().orElse(0) + 20];
+    private final Pacer pacer = new Pacer();
+    long valueBytes;
+    long keyBytes;
+    /** Input and line of the last row produced or rejected. */
+    long lastFile;
+    long lastLine = cfg.fromLine() - 1;
+
+    Sender(KafkaProducer<byte[], byte[]> producer, BufferedWriter rejects) {
+      this.producer = producer;
+      this.rejects = rejects;
+    }
+
+    /** Sends a chunk's rows; false when the replay must stop (a stop request or a failure). */
+    boolean send(Chunk c) {
+      for (int j = 0; j < c.size; j++) {
+        if (stopRequested || failed.get() > 0) {
+          return false;
+        }
+        long line = c.lines[j];
+        rowsRead++;
+        if (c.rows != null) {
+          row.set(c.rows[j]);
+        } else {
+          try {
+            FastCriteoParser.parse(c.data, c.offsets[j], c.lengths[j], sources[c.file], line, row);
+          } catch (MalformedRowException e) {
+            reject(rejects, e, c.text(j));
+            lastFile = c.file;
+            lastLine = line;
+            continue;
+          }
+        }
+        int day = EventClock.day(c.fileStartDay, line, c.rowsPerDay);
+        long time = clock.eventTime(c.fileStartDay, line, c.rowsPerDay);
+        int idLen = EventClock.eventIdUtf8(prefixes[c.file], line, id);
+        byte[] value = encoder.encode(id, idLen, id, idLen, time, row.label, row.dense, row.denseMissing,
+            row.cats, row.catMissing, day, line);
+        if (cfg.pace() != ReplayConfig.Pace.MAX) {
+          pacer.await(time);
+        }
+        byte[] key = Arrays.copyOf(id, idLen);
+        long position = ((long) c.file << FILE_SHIFT) | line;
+        try {
+          producer.send(new ProducerRecord<>(cfg.topic(), null, key, value), new Ack(position));
+        } catch (KafkaException e) {
+          fail(position, e);
+          produced++;
+          return false;
+        }
+        produced++;
+        valueBytes += value.length;
+        keyBytes += key.length;
+        lastFile = c.file;
+        lastLine = line;
+      }
+      return true;
     }
   }
 
