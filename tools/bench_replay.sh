@@ -155,15 +155,32 @@ for r in $(seq 1 "$ROUNDS"); do
   printf '| round %s: ProducerPerformance, %s B records | %s | %.0f | %s | %s |\n' "$r" "$RECORD_B" "$ROWS" "$PP_RATE" \
     "$(awk -v n="$ROWS" -v x="$PP_RATE" 'BEGIN { printf "%.1f", n / x }')" "$(cpu_of "bench-pp-$r")"
 done
-REPLAY_MED="$(for r in $(seq 1 "$ROUNDS"); do rate_of "bench-replay-$r"; done | median)"
-PP_MED="$(for r in $(seq 1 "$ROUNDS"); do pp_rate_of "bench-pp-$r"; done | median)"
+other_of() { awk -v n="$1" '$1 == n {print $4}' "$OUT/cpu"; }
+# A round is quiet when, during each of its runs, other processes used under 0.5 CPU-seconds.
+QUIET=()
+for r in $(seq 1 "$ROUNDS"); do
+  q=1
+  for n in "bench-replay-$r" "bench-pp-$r" ${BASELINE:+"bench-baseline-$r"}; do
+    awk -v x="$(other_of "$n")" 'BEGIN { exit !(x < 0.5) }' || q=0
+  done
+  [ "$q" = 1 ] && QUIET+=("$r")
+done
+summary() { # label, rounds...
+  local label="$1"; shift
+  [ $# -gt 0 ] || { echo "$label: none"; return; }
+  local rm pm
+  rm="$(for r in "$@"; do rate_of "bench-replay-$r"; done | median)"
+  pm="$(for r in "$@"; do pp_rate_of "bench-pp-$r"; done | median)"
+  printf '%s (%s): tinyrec replay %.0f rows/s, ProducerPerformance %.0f records/s, ratio %.2f' "$label" "$*" "$rm" "$pm" \
+    "$(awk -v a="$rm" -v b="$pm" 'BEGIN { print a / b }')"
+  if [ ${#BASELINE[@]} -gt 0 ]; then
+    printf '; baseline build %.0f rows/s' "$(for r in "$@"; do rate_of "bench-baseline-$r"; done | median)"
+  fi
+  echo
+}
 echo
-printf 'median of %s rounds: tinyrec replay %.0f rows/s, ProducerPerformance %.0f records/s, ratio %.2f' "$ROUNDS" \
-  "$REPLAY_MED" "$PP_MED" "$(awk -v a="$REPLAY_MED" -v b="$PP_MED" 'BEGIN { print a / b }')"
-if [ ${#BASELINE[@]} -gt 0 ]; then
-  printf '; baseline build %.0f rows/s' "$(for r in $(seq 1 "$ROUNDS"); do rate_of "bench-baseline-$r"; done | median)"
-fi
-echo
+summary "median of all rounds" $(seq 1 "$ROUNDS")
+summary "median of quiet rounds" "${QUIET[@]}"
 CPU="$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
 echo "machine: $(nproc) cores ($CPU), $(free -g | awk '/Mem:/ {print $2}') GiB; $(java -version 2>&1 | head -1);" \
   "load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg); record: ${VALUE_B} B value +" \
