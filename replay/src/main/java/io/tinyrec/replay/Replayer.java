@@ -46,10 +46,12 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * Kafka topic as single-object encoded {@link io.tinyrec.schemas.ClickEvent}s, keyed by their
  * deterministic event id, with event times laid out by {@link EventClock}.
  *
- * <p>Two threads do the work: a reader un-gzips and splits lines into chunks of bytes (or generates
- * synthetic rows), and the caller's thread parses each line straight into reused arrays, encodes and
- * sends it, so un-gzipping (the largest single cost) overlaps everything else. Chunks go back to the
- * reader for reuse.
+ * <p>Three threads do the work, each handing the next chunks of 1024 rows: a reader un-gzips and
+ * splits lines into reusable chunks of bytes (or generates synthetic rows); an encoder parses each
+ * line into reused arrays and encodes it; the caller's thread only sends, as a Kafka producer
+ * benchmark's would. Un-gzipping (the largest cost of our own), parsing and encoding, and the
+ * producer's own work (including compression, which Kafka does in send) so run side by side when
+ * there are cores for them.
  * The producer is idempotent with acks=all; the replay stops at the first record Kafka does not take.
  * A malformed line is counted, reported on stderr with its file and line, written to the rejects file,
  * and skipped. After {@link #requestStop()} (Ctrl-C) or a failure the producer is flushed and the
@@ -63,6 +65,8 @@ public final class Replayer {
   /** Bytes a chunk of lines starts with: 1024 lines of a typical ~250-byte Criteo row. */
   private static final int CHUNK_BYTES = 256 * 1024;
   private static final int QUEUE = 16;
+  /** Encoded chunks waiting to be sent (each holds ~1024 encoded records). */
+  private static final int ENCODED_QUEUE = 8;
   private static final int MAX_REPORTED_REJECTS = 10;
   private static final int FILE_SHIFT = 43;
 
@@ -205,10 +209,14 @@ public final class Replayer {
     err.println("replay: " + describeConfig());
     ensureTopic();
     BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(QUEUE);
-    // Chunks of lines the sender is done with, for the reader to fill again.
-    BlockingQueue<Chunk> free = new ArrayBlockingQueue<>(QUEUE + 2);
-    Thread reader = new Thread(() -> readInput(queue, free), "tinyrec-replay-reader");
+    // Chunks of lines the encoder is done with, for the reader to fill again.
+    BlockingQueue<Chunk> free = new ArrayBlockingQueue<>(QUEUE + 3);
+    BlockingQueue<Encoded> encoded = new ArrayBlockingQueue<>(ENCODED_QUEUE);
+    // Names of at most 15 characters, so that top -H and /proc/PID/task/*/comm tell them apart.
+    Thread reader = new Thread(() -> readInput(queue, free), "replay-reader");
     reader.setDaemon(true);
+    Thread encoder = new Thread(() -> encodeInput(queue, free, encoded), "replay-encoder");
+    encoder.setDaemon(true);
     ScheduledExecutorService progress = cfg.progress() ? startProgress() : null;
     long start = System.nanoTime();
     // Day of each input's first line, learnt as its rows arrive; a resumed run needs it.
@@ -224,29 +232,28 @@ public final class Replayer {
       // compare like for like; creating it (config, threads) is start-up, not replaying.
       start = System.nanoTime();
       reader.start();
+      encoder.start();
       while (true) {
-        Chunk c = take(queue);
-        if (c == null) {
+        Encoded e = take(encoded);
+        if (e == null) {
           break; // stop requested while waiting
         }
-        if (c.error != null) {
-          readError = c.error;
+        if (e.error != null) {
+          readError = e.error;
           break;
         }
-        if (c.end) {
+        if (e.end) {
           inputEnded = true;
           break;
         }
-        startDays[c.file] = c.fileStartDay;
-        if (!sender.send(c)) {
+        startDays[e.file] = e.fileStartDay;
+        if (!sender.send(e)) {
           break;
-        }
-        if (c.data != null) {
-          free.offer(c);
         }
       }
       if (!inputEnded) {
         reader.interrupt();
+        encoder.interrupt();
       }
       stopProgress(progress);
       if (stopRequested) {
@@ -355,19 +362,10 @@ public final class Replayer {
 
   // ---- sending (the caller's thread) ----
 
-  /**
-   * Parses, encodes and sends the rows of each chunk, on the caller's thread; a method of its own,
-   * apart from the set-up and summary of {@link #doRun()}, so the JIT compiles the per-row path as a
-   * small unit.
-   */
+  /** Sends encoded records, on the caller's thread, and does the bookkeeping of each row. */
   private final class Sender {
     private final KafkaProducer<byte[], byte[]> producer;
     private final BufferedWriter rejects;
-    private final ClickEventEncoder encoder = new ClickEventEncoder();
-    private final CriteoFields row = new CriteoFields();
-    private final String[] sources = cfg.inputs().stream().map(Path::toString).toArray(String[]::new);
-    private final byte[][] prefixes = Arrays.stream(sourceNames()).map(EventClock::idPrefix).toArray(byte[][]::new);
-    private final byte[] id = new byte[Arrays.stream(prefixes).mapToInt(p -> p.length).max().orElse(0) + 20];
     private final Pacer pacer = new Pacer();
     long valueBytes;
     long keyBytes;
@@ -380,50 +378,147 @@ public final class Replayer {
       this.rejects = rejects;
     }
 
-    /** Sends a chunk's rows; false when the replay must stop (a stop request or a failure). */
-    boolean send(Chunk c) {
-      for (int j = 0; j < c.size; j++) {
+    /** Sends a chunk's records; false when the replay must stop (a stop request or a failure). */
+    boolean send(Encoded e) {
+      for (int j = 0; j < e.size; j++) {
         if (stopRequested || failed.get() > 0) {
           return false;
         }
-        long line = c.lines[j];
+        long line = e.lines[j];
         rowsRead++;
-        if (c.rows != null) {
-          row.set(c.rows[j]);
-        } else {
-          try {
-            FastCriteoParser.parse(c.data, c.offsets[j], c.lengths[j], sources[c.file], line, row);
-          } catch (MalformedRowException e) {
-            reject(rejects, e, c.text(j));
-            lastFile = c.file;
-            lastLine = line;
-            continue;
-          }
+        byte[] value = e.values[j];
+        if (value == null) {
+          reject(rejects, e.errors[j], e.raw[j]);
+          lastFile = e.file;
+          lastLine = line;
+          continue;
         }
-        int day = EventClock.day(c.fileStartDay, line, c.rowsPerDay);
-        long time = clock.eventTime(c.fileStartDay, line, c.rowsPerDay);
-        int idLen = EventClock.eventIdUtf8(prefixes[c.file], line, id);
-        byte[] value = encoder.encode(id, idLen, id, idLen, time, row.label, row.dense, row.denseMissing,
-            row.cats, row.catMissing, day, line);
         if (cfg.pace() != ReplayConfig.Pace.MAX) {
-          pacer.await(time);
+          pacer.await(e.times[j]);
         }
-        byte[] key = Arrays.copyOf(id, idLen);
-        long position = ((long) c.file << FILE_SHIFT) | line;
+        byte[] key = e.keys[j];
+        long position = ((long) e.file << FILE_SHIFT) | line;
         try {
           producer.send(new ProducerRecord<>(cfg.topic(), null, key, value), new Ack(position));
-        } catch (KafkaException e) {
-          fail(position, e);
+        } catch (KafkaException ex) {
+          fail(position, ex);
           produced++;
           return false;
         }
         produced++;
         valueBytes += value.length;
         keyBytes += key.length;
-        lastFile = c.file;
+        lastFile = e.file;
         lastLine = line;
       }
       return true;
+    }
+  }
+
+  // ---- encoder thread ----
+
+  /** Records of one chunk encoded for Kafka, or a malformed line's reason in their place. */
+  private static final class Encoded {
+    final int file;
+    final int fileStartDay;
+    final long[] lines;
+    /** Event times, for pacing. */
+    final long[] times;
+    final byte[][] keys;
+    /** Encoded ClickEvents; null where the line was malformed. */
+    final byte[][] values;
+    /** Where values[j] is null: why, and the line as read. */
+    MalformedRowException[] errors;
+    String[] raw;
+    int size;
+    boolean end;
+    String error;
+
+    Encoded(int file, int fileStartDay, int capacity) {
+      this.file = file;
+      this.fileStartDay = fileStartDay;
+      lines = new long[capacity];
+      times = new long[capacity];
+      keys = new byte[capacity][];
+      values = new byte[capacity][];
+    }
+
+    void reject(long line, MalformedRowException e, String text) {
+      if (errors == null) {
+        errors = new MalformedRowException[lines.length];
+        raw = new String[lines.length];
+      }
+      lines[size] = line;
+      errors[size] = e;
+      raw[size++] = text;
+    }
+
+    static Encoded marker(boolean end, String error) {
+      Encoded e = new Encoded(0, 0, 0);
+      e.end = end;
+      e.error = error;
+      return e;
+    }
+  }
+
+  /**
+   * The encoder thread: parses each line of the reader's chunks into reused arrays and encodes it as
+   * a ClickEvent with its key, event time and day, then gives the chunk back to the reader.
+   */
+  private void encodeInput(BlockingQueue<Chunk> in, BlockingQueue<Chunk> free, BlockingQueue<Encoded> out) {
+    ClickEventEncoder encoder = new ClickEventEncoder();
+    CriteoFields row = new CriteoFields();
+    String[] sources = cfg.inputs().stream().map(Path::toString).toArray(String[]::new);
+    byte[][] prefixes = Arrays.stream(sourceNames()).map(EventClock::idPrefix).toArray(byte[][]::new);
+    byte[] id = new byte[Arrays.stream(prefixes).mapToInt(p -> p.length).max().orElse(0) + 20];
+    try {
+      while (true) {
+        Chunk c = in.poll(100, TimeUnit.MILLISECONDS);
+        if (c == null) {
+          if (stopRequested || Thread.currentThread().isInterrupted()) {
+            return;
+          }
+          continue;
+        }
+        if (c.end || c.error != null) {
+          put(out, Encoded.marker(c.end, c.error));
+          return;
+        }
+        Encoded e = new Encoded(c.file, c.fileStartDay, c.size);
+        for (int j = 0; j < c.size; j++) {
+          long line = c.lines[j];
+          if (c.rows != null) {
+            row.set(c.rows[j]);
+          } else {
+            try {
+              FastCriteoParser.parse(c.data, c.offsets[j], c.lengths[j], sources[c.file], line, row);
+            } catch (MalformedRowException ex) {
+              e.reject(line, ex, c.text(j));
+              continue;
+            }
+          }
+          int day = EventClock.day(c.fileStartDay, line, c.rowsPerDay);
+          long time = clock.eventTime(c.fileStartDay, line, c.rowsPerDay);
+          int idLen = EventClock.eventIdUtf8(prefixes[c.file], line, id);
+          e.lines[e.size] = line;
+          e.times[e.size] = time;
+          e.keys[e.size] = Arrays.copyOf(id, idLen);
+          e.values[e.size++] = encoder.encode(id, idLen, id, idLen, time, row.label, row.dense, row.denseMissing,
+              row.cats, row.catMissing, day, line);
+        }
+        if (c.data != null) {
+          free.offer(c);
+        }
+        put(out, e);
+      }
+    } catch (InterruptedException ie) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException ex) {
+      try {
+        put(out, Encoded.marker(false, "encoding failed: " + ex));
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -431,7 +526,7 @@ public final class Replayer {
 
   /**
    * Consecutive rows of one input: lines of a file as bytes, one after the other in {@link #data}
-   * (reused: the sender hands a chunk back once it is done with it), or synthetic rows.
+   * (reused: the encoder hands a chunk back once it is done with it), or synthetic rows.
    */
   private static final class Chunk {
     int file;
@@ -461,7 +556,7 @@ public final class Replayer {
       return new Chunk(false, CHUNK).reset(file, fileStartDay, rowsPerDay);
     }
 
-    /** A chunk of lines: one the sender gave back, or a new one. */
+    /** A chunk of lines: one the encoder gave back, or a new one. */
     static Chunk ofLines(BlockingQueue<Chunk> free, int file, int fileStartDay, long rowsPerDay) {
       Chunk c = free.poll();
       return (c != null ? c : new Chunk(true, CHUNK)).reset(file, fileStartDay, rowsPerDay);
@@ -601,7 +696,7 @@ public final class Replayer {
     }
   }
 
-  private void put(BlockingQueue<Chunk> queue, Chunk c) throws InterruptedException {
+  private <T> void put(BlockingQueue<T> queue, T c) throws InterruptedException {
     while (!queue.offer(c, 100, TimeUnit.MILLISECONDS)) {
       if (stopRequested || Thread.currentThread().isInterrupted()) {
         throw new InterruptedException("replay stopped");
@@ -609,11 +704,12 @@ public final class Replayer {
     }
   }
 
-  private Chunk take(BlockingQueue<Chunk> queue) {
+  /** The sender's next chunk; null when a stop was requested or a record failed while waiting. */
+  private Encoded take(BlockingQueue<Encoded> queue) {
     try {
       while (true) {
         long t = System.nanoTime();
-        Chunk c = queue.poll(100, TimeUnit.MILLISECONDS);
+        Encoded c = queue.poll(100, TimeUnit.MILLISECONDS);
         if (counting) {
           countingWaitNanos += System.nanoTime() - t;
         }
