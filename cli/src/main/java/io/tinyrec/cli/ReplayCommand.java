@@ -1,7 +1,7 @@
 package io.tinyrec.cli;
 
+import io.tinyrec.replay.KafkaProperties;
 import io.tinyrec.replay.ReplayConfig;
-import io.tinyrec.replay.ReplaySummary;
 import io.tinyrec.replay.Replayer;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -9,8 +9,6 @@ import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -123,34 +121,8 @@ public final class ReplayCommand implements Callable<Integer> {
   boolean progress;
 
   @Override
-  public Integer call() throws InterruptedException {
-    ReplayConfig cfg = config();
-    Replayer replayer = new Replayer(cfg, System.out, System.err);
-    CountDownLatch reported = new CountDownLatch(1);
-    Thread hook = new Thread(() -> {
-      replayer.requestStop();
-      try {
-        // Give in-flight records time to be acknowledged and the summary time to print.
-        reported.await(3, TimeUnit.MINUTES);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "tinyrec-replay-ctrl-c");
-    Runtime.getRuntime().addShutdownHook(hook);
-    try {
-      ReplaySummary summary = replayer.run();
-      replayer.printSummary(summary);
-      System.out.flush();
-      // Not every record acknowledged, or the input could not be read to its end: the replay failed.
-      return summary.allAcknowledged() && summary.firstError() == null ? 0 : 1;
-    } finally {
-      reported.countDown();
-      try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException shuttingDown) {
-        // Ctrl-C: the hook is already running and returns now that the summary is out.
-      }
-    }
+  public Integer call() {
+    return Replayer.runAsCommand(config(), System.out, System.err);
   }
 
   ReplayConfig config() {
@@ -175,7 +147,7 @@ public final class ReplayCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--synthetic must be >= 0 rows, got " + source.synthetic);
     }
     Map<String, String> extra = producerConfig == null ? Map.of()
-        : TopicsCommand.loadProperties(producerConfig, "--producer-config");
+        : KafkaProperties.load(producerConfig, "--producer-config");
     boolean terminal = System.console() != null;
     return new ReplayConfig(bootstrapServers, topic, partitions, source.inputs == null ? List.of() : source.inputs,
         source.synthetic == null ? -1 : source.synthetic, seed, driftAt, p, r, x, daySeconds, rowsPerDay, startDay,

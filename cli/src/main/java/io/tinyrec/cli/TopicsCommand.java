@@ -1,16 +1,13 @@
 package io.tinyrec.cli;
 
+import io.tinyrec.replay.KafkaProperties;
 import io.tinyrec.replay.Topics;
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -63,7 +60,7 @@ public final class TopicsCommand implements Runnable {
     Admin admin() {
       Map<String, Object> p = new HashMap<>();
       if (commandConfig != null) {
-        p.putAll(loadProperties(commandConfig, "--command-config"));
+        p.putAll(KafkaProperties.load(commandConfig, "--command-config"));
       }
       p.put("bootstrap.servers", bootstrapServers);
       p.putIfAbsent("client.id", "tinyrec-topics");
@@ -72,19 +69,6 @@ public final class TopicsCommand implements Runnable {
       p.putIfAbsent("request.timeout.ms", "10000");
       return Admin.create(p);
     }
-  }
-
-  /** Reads a Kafka client properties file into a map; a missing or unreadable file is a usage error. */
-  static Map<String, String> loadProperties(Path file, String flag) {
-    Properties props = new Properties();
-    try (Reader r = Files.newBufferedReader(file)) {
-      props.load(r);
-    } catch (IOException e) {
-      throw new IllegalArgumentException(flag + " " + file + " cannot be read: " + e.getMessage());
-    }
-    Map<String, String> m = new HashMap<>();
-    props.stringPropertyNames().forEach(k -> m.put(k, props.getProperty(k).trim()));
-    return m;
   }
 
   @Command(name = "create", mixinStandardHelpOptions = true, sortOptions = false,

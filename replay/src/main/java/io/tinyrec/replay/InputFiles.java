@@ -36,10 +36,8 @@ final class InputFiles {
       int n;
       byte last = '\n';
       while ((n = in.read(buf)) > 0) {
-        for (int i = 0; i < n; i++) {
-          if (buf[i] == '\n') {
-            lines++;
-          }
+        for (int i = indexOfNewline(buf, 0, n); i >= 0; i = indexOfNewline(buf, i + 1, n)) {
+          lines++;
         }
         last = buf[n - 1];
       }

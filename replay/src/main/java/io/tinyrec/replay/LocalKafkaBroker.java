@@ -47,6 +47,10 @@ import org.apache.kafka.server.common.MetadataVersion;
  *
  * <p>With a data directory, data and topics survive restarts; without one, a temporary directory is
  * used and deleted by {@link #close()}. The broker listens on 127.0.0.1 only. Thread-safe; close it once.
+ *
+ * <p>Besides the PLAINTEXT client listener it can open more, e.g. SASL_PLAINTEXT or SSL ones (see
+ * {@link Listener}), each on its own port, so clients with security settings can be tested against
+ * it; their settings ({@code listener.name.<name>.*}) come with the extra broker config.
  */
 public final class LocalKafkaBroker implements AutoCloseable {
   /** Name of the client listener. */
@@ -58,14 +62,26 @@ public final class LocalKafkaBroker implements AutoCloseable {
   private final Path logDir;
   private final boolean temporary;
   private final int port;
+  private final Map<String, Integer> listenerPorts;
   private final KafkaRaftServer server;
   private boolean closed;
 
-  private LocalKafkaBroker(Path dataDir, Path logDir, boolean temporary, int port, KafkaRaftServer server) {
+  /**
+   * A client listener besides PLAINTEXT.
+   *
+   * @param name listener name, e.g. SASL_PLAINTEXT or EXTERNAL (settings for it are {@code
+   *     listener.name.<lower-case name>.*})
+   * @param securityProtocol PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL
+   */
+  public record Listener(String name, String securityProtocol) {}
+
+  private LocalKafkaBroker(Path dataDir, Path logDir, boolean temporary, int port, Map<String, Integer> listenerPorts,
+      KafkaRaftServer server) {
     this.dataDir = dataDir;
     this.logDir = logDir;
     this.temporary = temporary;
     this.port = port;
+    this.listenerPorts = Map.copyOf(listenerPorts);
     this.server = server;
   }
 
@@ -79,6 +95,16 @@ public final class LocalKafkaBroker implements AutoCloseable {
    * @throws IllegalArgumentException when the port is taken or the directory is unusable
    */
   public static LocalKafkaBroker start(int port, Path dataDir, Map<String, String> extraConfig) {
+    return start(port, dataDir, extraConfig, List.of());
+  }
+
+  /**
+   * Starts a broker with more client listeners than PLAINTEXT, each on a free port (see {@link
+   * #bootstrapServers(String)}); otherwise as {@link #start(int, Path, Map)}. The broker itself (the
+   * controller, and itself as the inter-broker peer) keeps using PLAINTEXT.
+   */
+  public static LocalKafkaBroker start(int port, Path dataDir, Map<String, String> extraConfig,
+      List<Listener> extraListeners) {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("--port must be between 0 and 65535, got " + port);
     }
@@ -101,6 +127,20 @@ public final class LocalKafkaBroker implements AutoCloseable {
       controllerPort = freePort();
     }
     Map<String, String> props = config(logDir, brokerPort, controllerPort);
+    Map<String, Integer> listenerPorts = new HashMap<>();
+    listenerPorts.put(LISTENER, brokerPort);
+    for (Listener l : extraListeners) {
+      int p = freePort();
+      while (p == brokerPort || p == controllerPort || listenerPorts.containsValue(p)) {
+        p = freePort();
+      }
+      if (listenerPorts.putIfAbsent(l.name(), p) != null || l.name().equals(CONTROLLER_LISTENER)) {
+        throw new IllegalArgumentException("listener " + l.name() + " is given twice or is reserved");
+      }
+      props.merge("listeners", l.name() + "://127.0.0.1:" + p, (a, b) -> a + "," + b);
+      props.merge("advertised.listeners", l.name() + "://localhost:" + p, (a, b) -> a + "," + b);
+      props.merge("listener.security.protocol.map", l.name() + ":" + l.securityProtocol(), (a, b) -> a + "," + b);
+    }
     props.putAll(extraConfig);
     try {
       Files.createDirectories(logDir);
@@ -112,7 +152,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
         throw new IllegalArgumentException("invalid broker setting: " + e.getMessage(), e);
       }
       KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
-      LocalKafkaBroker broker = new LocalKafkaBroker(dir, logDir, temporary, brokerPort, server);
+      LocalKafkaBroker broker = new LocalKafkaBroker(dir, logDir, temporary, brokerPort, listenerPorts, server);
       try {
         server.startup();
         broker.awaitReady(Duration.ofSeconds(60));
@@ -226,6 +266,15 @@ public final class LocalKafkaBroker implements AutoCloseable {
   /** host:port for clients' bootstrap.servers. */
   public String bootstrapServers() {
     return "localhost:" + port;
+  }
+
+  /** host:port of a client listener (PLAINTEXT or one given at start). */
+  public String bootstrapServers(String listenerName) {
+    Integer p = listenerPorts.get(listenerName);
+    if (p == null) {
+      throw new IllegalArgumentException("no listener " + listenerName + "; this broker has " + listenerPorts.keySet());
+    }
+    return "localhost:" + p;
   }
 
   public int port() {

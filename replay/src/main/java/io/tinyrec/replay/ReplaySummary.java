@@ -15,7 +15,8 @@ import java.util.List;
  * @param failed records Kafka did not take
  * @param valueBytes total size of the produced values
  * @param keyBytes total size of the produced keys
- * @param seconds wall-clock time from the start to the last acknowledgement
+ * @param seconds wall-clock time from the start (the producer created, as ProducerPerformance counts) to the last
+ *     acknowledgement
  * @param countSeconds part of {@code seconds} spent waiting for input lines to be counted (the pass
  *     that lays out event times when --rows-per-day is not given)
  * @param stopped whether the replay stopped before the end of its input (Ctrl-C or a failure)

@@ -1,6 +1,8 @@
 package io.tinyrec.replay;
 
+import io.tinyrec.model.data.CriteoFields;
 import io.tinyrec.model.data.CriteoRow;
+import io.tinyrec.model.data.FastCriteoParser;
 import io.tinyrec.model.data.MalformedRowException;
 import io.tinyrec.model.synthetic.SyntheticCriteo;
 import io.tinyrec.schemas.ClickEventEncoder;
@@ -44,8 +46,12 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * Kafka topic as single-object encoded {@link io.tinyrec.schemas.ClickEvent}s, keyed by their
  * deterministic event id, with event times laid out by {@link EventClock}.
  *
- * <p>Two threads do the work: a reader un-gzips and splits lines (or generates synthetic rows) in
- * chunks, and the caller's thread parses, encodes and sends them, so reading overlaps producing.
+ * <p>Three threads do the work, each handing the next chunks of 1024 rows: a reader un-gzips and
+ * splits lines into reusable chunks of bytes (or generates synthetic rows); an encoder parses each
+ * line into reused arrays and encodes it; the caller's thread only sends, as a Kafka producer
+ * benchmark's would. Un-gzipping (the largest cost of our own), parsing and encoding, and the
+ * producer's own work (including compression, which Kafka does in send) so run side by side when
+ * there are cores for them.
  * The producer is idempotent with acks=all; the replay stops at the first record Kafka does not take.
  * A malformed line is counted, reported on stderr with its file and line, written to the rejects file,
  * and skipped. After {@link #requestStop()} (Ctrl-C) or a failure the producer is flushed and the
@@ -56,6 +62,11 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class Replayer {
   private static final int CHUNK = 1024;
+  /** Bytes a chunk of lines starts with: 1024 lines of a typical ~250-byte Criteo row. */
+  private static final int CHUNK_BYTES = 256 * 1024;
+  private static final int QUEUE = 16;
+  /** Encoded chunks waiting to be sent (each holds ~1024 encoded records). */
+  private static final int ENCODED_QUEUE = 8;
   private static final int MAX_REPORTED_REJECTS = 10;
   private static final int FILE_SHIFT = 43;
 
@@ -83,6 +94,44 @@ public final class Replayer {
     this.out = out;
     this.err = err;
     this.clock = new EventClock(cfg.startTime(), cfg.daySeconds());
+  }
+
+  /**
+   * What {@code tinyrec replay} does once its flags are read: runs the replay, stopping cleanly on
+   * Ctrl-C (the JVM's shutdown waits until the summary is out), prints the summary and returns the
+   * exit code: 0 when every record was acknowledged and the input was read to its end, 1 otherwise.
+   *
+   * @throws IllegalArgumentException for a setting Kafka refuses (the CLI exits 2)
+   * @throws IllegalStateException when Kafka cannot be reached or refuses the client's authentication
+   *     before the first record (the CLI prints it and exits 1)
+   */
+  public static int runAsCommand(ReplayConfig cfg, PrintStream out, PrintStream err) {
+    Replayer replayer = new Replayer(cfg, out, err);
+    CountDownLatch reported = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      replayer.requestStop();
+      try {
+        // Give in-flight records time to be acknowledged and the summary time to print.
+        reported.await(3, TimeUnit.MINUTES);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "tinyrec-replay-ctrl-c");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      ReplaySummary summary = replayer.run();
+      replayer.printSummary(summary);
+      out.flush();
+      // Not every record acknowledged, or the input could not be read to its end: the replay failed.
+      return summary.allAcknowledged() && summary.firstError() == null ? 0 : 1;
+    } finally {
+      reported.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // Ctrl-C: the hook is already running and returns now that the summary is out.
+      }
+    }
   }
 
   /** Asks a running replay to stop after the current row, flush and report where to resume. */
@@ -159,81 +208,52 @@ public final class Replayer {
   private ReplaySummary doRun() {
     err.println("replay: " + describeConfig());
     ensureTopic();
-    BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(16);
-    Thread reader = new Thread(() -> readInput(queue), "tinyrec-replay-reader");
+    BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(QUEUE);
+    // Chunks of lines the encoder is done with, for the reader to fill again.
+    BlockingQueue<Chunk> free = new ArrayBlockingQueue<>(QUEUE + 3);
+    BlockingQueue<Encoded> encoded = new ArrayBlockingQueue<>(ENCODED_QUEUE);
+    // Names of at most 15 characters, so that top -H and /proc/PID/task/*/comm tell them apart.
+    Thread reader = new Thread(() -> readInput(queue, free), "replay-reader");
     reader.setDaemon(true);
+    Thread encoder = new Thread(() -> encodeInput(queue, free, encoded), "replay-encoder");
+    encoder.setDaemon(true);
     ScheduledExecutorService progress = cfg.progress() ? startProgress() : null;
     long start = System.nanoTime();
-    long valueBytes = 0;
-    long keyBytes = 0;
-    long lastFile = 0;
-    long lastLine = cfg.fromLine() - 1;
     // Day of each input's first line, learnt as its rows arrive; a resumed run needs it.
     int[] startDays = new int[Math.max(1, cfg.inputs().size())];
     startDays[0] = cfg.startDay();
     boolean inputEnded = false;
     String readError = null;
     BufferedWriter rejects = openRejects();
-    ClickEventEncoder encoder = new ClickEventEncoder();
-    byte[][] prefixes = Arrays.stream(sourceNames()).map(EventClock::idPrefix).toArray(byte[][]::new);
-    byte[] id = new byte[Arrays.stream(prefixes).mapToInt(p -> p.length).max().orElse(0) + 20];
-    Pacer pacer = new Pacer();
+    Sender sender = null;
     try (KafkaProducer<byte[], byte[]> producer = client(() -> new KafkaProducer<>(producerProperties(cfg)))) {
+      sender = new Sender(producer, rejects);
+      // The clock starts once the producer exists, as ProducerPerformance's does, so the two rates
+      // compare like for like; creating it (config, threads) is start-up, not replaying.
+      start = System.nanoTime();
       reader.start();
-      outer:
+      encoder.start();
       while (true) {
-        Chunk c = take(queue);
-        if (c == null) {
+        Encoded e = take(encoded);
+        if (e == null) {
           break; // stop requested while waiting
         }
-        if (c.error != null) {
-          readError = c.error;
+        if (e.error != null) {
+          readError = e.error;
           break;
         }
-        if (c.end) {
+        if (e.end) {
           inputEnded = true;
           break;
         }
-        startDays[c.file] = c.fileStartDay;
-        for (int j = 0; j < c.size; j++) {
-          if (stopRequested || failed.get() > 0) {
-            break outer;
-          }
-          long line = c.lines[j];
-          rowsRead++;
-          CriteoRow row = c.rows[j];
-          if (row == null) {
-            reject(rejects, c.errors[j], c.raw[j]);
-            lastFile = c.file;
-            lastLine = line;
-            continue;
-          }
-          int day = EventClock.day(c.fileStartDay, line, c.rowsPerDay);
-          long time = clock.eventTime(c.fileStartDay, line, c.rowsPerDay);
-          int idLen = EventClock.eventIdUtf8(prefixes[c.file], line, id);
-          byte[] value = encoder.encode(id, idLen, id, idLen, time, row.label(), row.dense(), row.denseMissing(),
-              row.cats(), row.catMissing(), day, line);
-          if (cfg.pace() != ReplayConfig.Pace.MAX) {
-            pacer.await(time);
-          }
-          byte[] key = Arrays.copyOf(id, idLen);
-          try {
-            producer.send(new ProducerRecord<>(cfg.topic(), null, key, value),
-                new Ack(((long) c.file << FILE_SHIFT) | line));
-          } catch (KafkaException e) {
-            fail(((long) c.file << FILE_SHIFT) | line, e);
-            produced++;
-            break outer;
-          }
-          produced++;
-          valueBytes += value.length;
-          keyBytes += key.length;
-          lastFile = c.file;
-          lastLine = line;
+        startDays[e.file] = e.fileStartDay;
+        if (!sender.send(e)) {
+          break;
         }
       }
       if (!inputEnded) {
         reader.interrupt();
+        encoder.interrupt();
       }
       stopProgress(progress);
       if (stopRequested) {
@@ -249,6 +269,8 @@ public final class Replayer {
     if (readError != null) {
       firstError.compareAndSet(null, readError);
     }
+    long lastFile = sender == null ? 0 : sender.lastFile;
+    long lastLine = sender == null ? cfg.fromLine() - 1 : sender.lastLine;
     ReplaySummary.Resume resume = null;
     if (!inputEnded || failed.get() > 0) {
       long failedAt = firstFailedPosition.get();
@@ -259,7 +281,8 @@ public final class Replayer {
         resume = resumeAt((int) lastFile, lastLine + 1, startDays[(int) lastFile]);
       }
     }
-    return new ReplaySummary(rowsRead, produced, acked.sum(), rejected, failed.get(), valueBytes, keyBytes, seconds,
+    return new ReplaySummary(rowsRead, produced, acked.sum(), rejected, failed.get(),
+        sender == null ? 0 : sender.valueBytes, sender == null ? 0 : sender.keyBytes, seconds,
         countingWaitNanos / 1e9, !inputEnded, firstError.get(), resume);
   }
 
@@ -313,6 +336,12 @@ public final class Replayer {
         d = Topics.describe(admin, cfg.topic());
       } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
         Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+        if (cause instanceof org.apache.kafka.common.errors.AuthenticationException) {
+          // Wrong credentials, mechanism or certificates: retrying would not help, so say so at once.
+          throw new IllegalStateException("Kafka at " + producerProperties(cfg).get("bootstrap.servers")
+              + " refused to authenticate this client (check security.protocol and the sasl.* and ssl.* settings "
+              + "in --producer-config): " + cause.getMessage(), cause);
+        }
         throw new IllegalStateException("cannot reach Kafka at " + producerProperties(cfg).get("bootstrap.servers")
             + " to look up topic " + cfg.topic() + " (is the broker up, and are --bootstrap-servers and the "
             + "security settings right?): " + cause, cause);
@@ -331,27 +360,215 @@ public final class Replayer {
     }
   }
 
-  // ---- reader thread ----
+  // ---- sending (the caller's thread) ----
 
-  /** A batch of consecutive rows of one input file, parsed by the reader thread. */
-  private static final class Chunk {
+  /** Sends encoded records, on the caller's thread, and does the bookkeeping of each row. */
+  private final class Sender {
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final BufferedWriter rejects;
+    private final Pacer pacer = new Pacer();
+    long valueBytes;
+    long keyBytes;
+    /** Input and line of the last row produced or rejected. */
+    long lastFile;
+    long lastLine = cfg.fromLine() - 1;
+
+    Sender(KafkaProducer<byte[], byte[]> producer, BufferedWriter rejects) {
+      this.producer = producer;
+      this.rejects = rejects;
+    }
+
+    /** Sends a chunk's records; false when the replay must stop (a stop request or a failure). */
+    boolean send(Encoded e) {
+      for (int j = 0; j < e.size; j++) {
+        if (stopRequested || failed.get() > 0) {
+          return false;
+        }
+        long line = e.lines[j];
+        rowsRead++;
+        byte[] value = e.values[j];
+        if (value == null) {
+          reject(rejects, e.errors[j], e.raw[j]);
+          lastFile = e.file;
+          lastLine = line;
+          continue;
+        }
+        if (cfg.pace() != ReplayConfig.Pace.MAX) {
+          pacer.await(e.times[j]);
+        }
+        byte[] key = e.keys[j];
+        long position = ((long) e.file << FILE_SHIFT) | line;
+        try {
+          producer.send(new ProducerRecord<>(cfg.topic(), null, key, value), new Ack(position));
+        } catch (KafkaException ex) {
+          fail(position, ex);
+          produced++;
+          return false;
+        }
+        produced++;
+        valueBytes += value.length;
+        keyBytes += key.length;
+        lastFile = e.file;
+        lastLine = line;
+      }
+      return true;
+    }
+  }
+
+  // ---- encoder thread ----
+
+  /** Records of one chunk encoded for Kafka, or a malformed line's reason in their place. */
+  private static final class Encoded {
     final int file;
     final int fileStartDay;
-    final long rowsPerDay;
-    final long[] lines = new long[CHUNK];
-    /** The parsed row, or null where the line was malformed. */
-    final CriteoRow[] rows = new CriteoRow[CHUNK];
-    /** Where rows[j] is null: why, and the line as read. */
+    final long[] lines;
+    /** Event times, for pacing. */
+    final long[] times;
+    final byte[][] keys;
+    /** Encoded ClickEvents; null where the line was malformed. */
+    final byte[][] values;
+    /** Where values[j] is null: why, and the line as read. */
     MalformedRowException[] errors;
     String[] raw;
     int size;
     boolean end;
     String error;
 
-    Chunk(int file, int fileStartDay, long rowsPerDay) {
+    Encoded(int file, int fileStartDay, int capacity) {
       this.file = file;
       this.fileStartDay = fileStartDay;
-      this.rowsPerDay = rowsPerDay;
+      lines = new long[capacity];
+      times = new long[capacity];
+      keys = new byte[capacity][];
+      values = new byte[capacity][];
+    }
+
+    void reject(long line, MalformedRowException e, String text) {
+      if (errors == null) {
+        errors = new MalformedRowException[lines.length];
+        raw = new String[lines.length];
+      }
+      lines[size] = line;
+      errors[size] = e;
+      raw[size++] = text;
+    }
+
+    static Encoded marker(boolean end, String error) {
+      Encoded e = new Encoded(0, 0, 0);
+      e.end = end;
+      e.error = error;
+      return e;
+    }
+  }
+
+  /**
+   * The encoder thread: parses each line of the reader's chunks into reused arrays and encodes it as
+   * a ClickEvent with its key, event time and day, then gives the chunk back to the reader.
+   */
+  private void encodeInput(BlockingQueue<Chunk> in, BlockingQueue<Chunk> free, BlockingQueue<Encoded> out) {
+    ClickEventEncoder encoder = new ClickEventEncoder();
+    CriteoFields row = new CriteoFields();
+    String[] sources = cfg.inputs().stream().map(Path::toString).toArray(String[]::new);
+    byte[][] prefixes = Arrays.stream(sourceNames()).map(EventClock::idPrefix).toArray(byte[][]::new);
+    byte[] id = new byte[Arrays.stream(prefixes).mapToInt(p -> p.length).max().orElse(0) + 20];
+    try {
+      while (true) {
+        Chunk c = in.poll(100, TimeUnit.MILLISECONDS);
+        if (c == null) {
+          if (stopRequested || Thread.currentThread().isInterrupted()) {
+            return;
+          }
+          continue;
+        }
+        if (c.end || c.error != null) {
+          put(out, Encoded.marker(c.end, c.error));
+          return;
+        }
+        Encoded e = new Encoded(c.file, c.fileStartDay, c.size);
+        for (int j = 0; j < c.size; j++) {
+          long line = c.lines[j];
+          if (c.rows != null) {
+            row.set(c.rows[j]);
+          } else {
+            try {
+              FastCriteoParser.parse(c.data, c.offsets[j], c.lengths[j], sources[c.file], line, row);
+            } catch (MalformedRowException ex) {
+              e.reject(line, ex, c.text(j));
+              continue;
+            }
+          }
+          int day = EventClock.day(c.fileStartDay, line, c.rowsPerDay);
+          long time = clock.eventTime(c.fileStartDay, line, c.rowsPerDay);
+          int idLen = EventClock.eventIdUtf8(prefixes[c.file], line, id);
+          e.lines[e.size] = line;
+          e.times[e.size] = time;
+          e.keys[e.size] = Arrays.copyOf(id, idLen);
+          e.values[e.size++] = encoder.encode(id, idLen, id, idLen, time, row.label, row.dense, row.denseMissing,
+              row.cats, row.catMissing, day, line);
+        }
+        if (c.data != null) {
+          free.offer(c);
+        }
+        put(out, e);
+      }
+    } catch (InterruptedException ie) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException ex) {
+      try {
+        put(out, Encoded.marker(false, "encoding failed: " + ex));
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  // ---- reader thread ----
+
+  /**
+   * Consecutive rows of one input: lines of a file as bytes, one after the other in {@link #data}
+   * (reused: the encoder hands a chunk back once it is done with it), or synthetic rows.
+   */
+  private static final class Chunk {
+    int file;
+    int fileStartDay;
+    long rowsPerDay;
+    final long[] lines;
+    /** Synthetic rows, or null for a chunk of lines. */
+    final CriteoRow[] rows;
+    /** Lines without their '\n': line j is data[offsets[j], offsets[j] + lengths[j]). Null for rows. */
+    byte[] data;
+    final int[] offsets;
+    final int[] lengths;
+    int bytes;
+    int size;
+    boolean end;
+    String error;
+
+    private Chunk(boolean ofLines, int capacity) {
+      lines = new long[capacity];
+      rows = ofLines ? null : new CriteoRow[capacity];
+      data = ofLines ? new byte[CHUNK_BYTES] : null;
+      offsets = ofLines ? new int[capacity] : null;
+      lengths = ofLines ? new int[capacity] : null;
+    }
+
+    static Chunk ofRows(int file, int fileStartDay, long rowsPerDay) {
+      return new Chunk(false, CHUNK).reset(file, fileStartDay, rowsPerDay);
+    }
+
+    /** A chunk of lines: one the encoder gave back, or a new one. */
+    static Chunk ofLines(BlockingQueue<Chunk> free, int file, int fileStartDay, long rowsPerDay) {
+      Chunk c = free.poll();
+      return (c != null ? c : new Chunk(true, CHUNK)).reset(file, fileStartDay, rowsPerDay);
+    }
+
+    private Chunk reset(int newFile, int newFileStartDay, long newRowsPerDay) {
+      file = newFile;
+      fileStartDay = newFileStartDay;
+      rowsPerDay = newRowsPerDay;
+      size = 0;
+      bytes = 0;
+      return this;
     }
 
     void add(long line, CriteoRow row) {
@@ -359,30 +576,45 @@ public final class Replayer {
       rows[size++] = row;
     }
 
-    void addReject(long line, MalformedRowException e, String text) {
-      if (errors == null) {
-        errors = new MalformedRowException[CHUNK];
-        raw = new String[CHUNK];
+    /** Copies a line in; false when the chunk is full (then it is unchanged). A line never splits. */
+    boolean addLine(byte[] buf, int off, int len, long line) {
+      if (size == lines.length || (bytes + len > data.length && size > 0)) {
+        return false;
       }
-      errors[size] = e;
-      raw[size] = text;
-      add(line, null);
+      if (bytes + len > data.length) {
+        data = new byte[Math.max(len, data.length)]; // one line longer than a whole chunk
+      }
+      System.arraycopy(buf, off, data, bytes, len);
+      lines[size] = line;
+      offsets[size] = bytes;
+      lengths[size++] = len;
+      bytes += len;
+      return true;
+    }
+
+    /** Line j as read, without a trailing '\r', for the rejects file. */
+    String text(int j) {
+      int n = lengths[j];
+      if (n > 0 && data[offsets[j] + n - 1] == '\r') {
+        n--;
+      }
+      return new String(data, offsets[j], n, StandardCharsets.UTF_8);
     }
 
     static Chunk marker(boolean end, String error) {
-      Chunk c = new Chunk(0, 0, 1);
+      Chunk c = new Chunk(false, 0);
       c.end = end;
       c.error = error;
       return c;
     }
   }
 
-  private void readInput(BlockingQueue<Chunk> queue) {
+  private void readInput(BlockingQueue<Chunk> queue, BlockingQueue<Chunk> free) {
     try {
       if (cfg.isSynthetic()) {
         readSynthetic(queue);
       } else {
-        readFiles(queue);
+        readFiles(queue, free);
       }
       put(queue, Chunk.marker(true, null));
     } catch (InterruptedException e) {
@@ -401,12 +633,12 @@ public final class Replayer {
     long n = cfg.synthetic();
     long rpd = cfg.rowsPerDay() > 0 ? cfg.rowsPerDay() : Math.max(1, n);
     expectedRows = n - (cfg.fromLine() - 1);
-    Chunk c = new Chunk(0, cfg.startDay(), rpd);
+    Chunk c = Chunk.ofRows(0, cfg.startDay(), rpd);
     for (long i = cfg.fromLine() - 1; i < n; i++) {
       c.add(i + 1, stream.sample(i).row());
       if (c.size == CHUNK) {
         put(queue, c);
-        c = new Chunk(0, cfg.startDay(), rpd);
+        c = Chunk.ofRows(0, cfg.startDay(), rpd);
       }
     }
     if (c.size > 0) {
@@ -414,7 +646,8 @@ public final class Replayer {
     }
   }
 
-  private void readFiles(BlockingQueue<Chunk> queue) throws IOException, InterruptedException {
+  private void readFiles(BlockingQueue<Chunk> queue, BlockingQueue<Chunk> free)
+      throws IOException, InterruptedException {
     int day = cfg.startDay();
     for (int f = 0; f < cfg.inputs().size(); f++) {
       Path file = cfg.inputs().get(f);
@@ -434,27 +667,20 @@ public final class Replayer {
       } else {
         expectedRows = -1;
       }
-      String source = file.toString();
       int fileIndex = f;
       int fileDay = day;
       long rowsPerDay = rpd;
-      Chunk[] c = {new Chunk(f, day, rpd)};
-      AsciiLine text = new AsciiLine();
+      Chunk[] c = {Chunk.ofLines(free, f, day, rpd)};
       long lines;
       try (InputStream in = InputFiles.open(file)) {
         lines = InputFiles.forEachLine(in, (buf, off, len, lineNo) -> {
           if (lineNo < fromLine || len == 0 || (len == 1 && buf[off] == '\r')) {
             return; // before the resume point, or blank (CriteoReader skips blank lines too)
           }
-          try {
-            c[0].add(lineNo, FastCriteoParser.parse(buf, off, len, source, lineNo, text));
-          } catch (MalformedRowException e) {
-            int n = len > 0 && buf[off + len - 1] == '\r' ? len - 1 : len;
-            c[0].addReject(lineNo, e, new String(buf, off, n, StandardCharsets.UTF_8));
-          }
-          if (c[0].size == CHUNK) {
+          if (!c[0].addLine(buf, off, len, lineNo)) {
             put(queue, c[0]);
-            c[0] = new Chunk(fileIndex, fileDay, rowsPerDay);
+            c[0] = Chunk.ofLines(free, fileIndex, fileDay, rowsPerDay);
+            c[0].addLine(buf, off, len, lineNo);
           }
         });
       } catch (IOException e) {
@@ -470,7 +696,7 @@ public final class Replayer {
     }
   }
 
-  private void put(BlockingQueue<Chunk> queue, Chunk c) throws InterruptedException {
+  private <T> void put(BlockingQueue<T> queue, T c) throws InterruptedException {
     while (!queue.offer(c, 100, TimeUnit.MILLISECONDS)) {
       if (stopRequested || Thread.currentThread().isInterrupted()) {
         throw new InterruptedException("replay stopped");
@@ -478,11 +704,12 @@ public final class Replayer {
     }
   }
 
-  private Chunk take(BlockingQueue<Chunk> queue) {
+  /** The sender's next chunk; null when a stop was requested or a record failed while waiting. */
+  private Encoded take(BlockingQueue<Encoded> queue) {
     try {
       while (true) {
         long t = System.nanoTime();
-        Chunk c = queue.poll(100, TimeUnit.MILLISECONDS);
+        Encoded c = queue.poll(100, TimeUnit.MILLISECONDS);
         if (counting) {
           countingWaitNanos += System.nanoTime() - t;
         }

@@ -137,6 +137,42 @@ class ReplayRoundTripIT {
     }
   }
 
+  @Test
+  void shouldRejectALineLongerThanAReaderChunkAndKeepTheLinesAroundIt(LocalKafkaBroker broker, @TempDir Path dir)
+      throws Exception {
+    SyntheticCriteo stream = new SyntheticCriteo(8, -1);
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < 3000; i++) {
+      if (i == 1500) {
+        text.append("1\t").append("9".repeat(400_000)).append('\n'); // line 1501, longer than a 256 KiB chunk
+      }
+      text.append(stream.sample(i).row().toTsv()).append('\n');
+    }
+    Path file = dir.resolve("long-line.tsv");
+    Files.writeString(file, text);
+    Path rejects = dir.resolve("rejects.tsv");
+    ReplaySummary s = new Replayer(ReplayConfig.ofFiles(broker.bootstrapServers(), "rt.longline", List.of(file))
+        .withRejects(rejects), out, err).run();
+    assertEquals(3001, s.rowsRead());
+    assertEquals(3000, s.acknowledged());
+    assertEquals(1, s.rejected());
+    String rejected = Files.readString(rejects);
+    assertTrue(rejected.startsWith(file + ":1501\t"), rejected.substring(0, 200));
+    assertTrue(rejected.endsWith("9".repeat(1000) + "\n"), "the whole line is kept");
+    Set<Long> lines = new HashSet<>();
+    SingleObjectCodec<ClickEvent> codec = SingleObjectCodec.of(ClickEvent.class);
+    for (ConsumerRecord<byte[], byte[]> r : readAll(broker, "rt.longline")) {
+      ClickEvent e = codec.decode(r.value());
+      long line = e.getSourceLine();
+      assertTrue(lines.add(line));
+      CriteoRow row = stream.sample((int) (line <= 1501 ? line - 1 : line - 2)).row();
+      assertEquals(row.label(), e.getLabel(), "line " + line);
+      assertEquals(row.isCatMissing(25) ? null : Integer.toUnsignedLong(row.cats()[25]), e.getCats().get(25));
+    }
+    assertEquals(3000, lines.size());
+    assertTrue(!lines.contains(1501L) && lines.contains(1500L) && lines.contains(1502L) && lines.contains(3001L));
+  }
+
   // ---- real Criteo rows ----
 
   @Test

@@ -1,18 +1,18 @@
-package io.tinyrec.replay;
+package io.tinyrec.model.data;
 
 import java.nio.charset.StandardCharsets;
 
 /**
  * A line of bytes seen as characters one byte each, so CriteoParser can read it without a String
- * being made. Criteo lines are ASCII; any other byte can only be part of a malformed field, and the
- * parser rejects it either way. Mutable and reused: not thread-safe.
+ * being made. Criteo lines are ASCII; FastCriteoParser sends a line with any other byte to
+ * CriteoParser as a decoded String instead, so error messages show it as the file has it.
  */
 final class AsciiLine implements CharSequence {
-  private byte[] buf;
-  private int off;
-  private int len;
+  private final byte[] buf;
+  private final int off;
+  private final int len;
 
-  void set(byte[] buf, int off, int len) {
+  AsciiLine(byte[] buf, int off, int len) {
     this.buf = buf;
     this.off = off;
     this.len = len;
