@@ -115,7 +115,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ModelConfig modelConfig = model.toConfig();
-    Map<String, String> kafka = kafkaConfig == null ? Map.of() : TopicsCommand.loadProperties(kafkaConfig,
+    Map<String, String> kafka = kafkaConfig == null ? Map.of() : io.tinyrec.replay.KafkaProperties.load(kafkaConfig,
         "--kafka-config");
     TrainJobConfig.Builder builder = TrainJobConfig.builder(bootstrapServers, modelConfig)
         .topics(eventsTopic, scoresTopic, syncTopic, modelsTopic, dlqTopic).modelName(modelName)
