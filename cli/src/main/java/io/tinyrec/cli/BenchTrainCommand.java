@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tinyrec.jobs.LocalTrainRunner;
 import io.tinyrec.jobs.TrainJob;
 import io.tinyrec.jobs.TrainJobConfig;
+import io.tinyrec.jobs.kafka.TopicReader;
 import io.tinyrec.jobs.learner.Learner;
 import io.tinyrec.model.Dlrm;
 import io.tinyrec.model.ModelConfig;
@@ -41,11 +42,8 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -227,23 +225,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
   }
 
   private static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrap, String topic, boolean committed) {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", bootstrap);
-    p.put("isolation.level", committed ? "read_committed" : "read_uncommitted");
-    p.put("max.partition.fetch.bytes", Integer.toString(TrainJob.MAX_MESSAGE_BYTES));
-    p.put("fetch.max.bytes", Integer.toString(TrainJob.MAX_MESSAGE_BYTES));
-    List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> parts = c.partitionsFor(topic).stream().map(i -> new TopicPartition(topic, i.partition()))
-          .toList();
-      c.assign(parts);
-      c.seekToBeginning(parts);
-      Map<TopicPartition, Long> end = c.endOffsets(parts);
-      while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
-        c.poll(Duration.ofMillis(200)).forEach(out::add);
-      }
-    }
-    return out;
+    return TopicReader.readAll(TopicReader.client(bootstrap), topic, committed);
   }
 
   private static ModelSnapshot lastSnapshot(String bootstrap, String topic) {

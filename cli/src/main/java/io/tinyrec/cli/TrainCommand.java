@@ -1,7 +1,6 @@
 package io.tinyrec.cli;
 
 import io.tinyrec.jobs.LocalTrainRunner;
-import io.tinyrec.jobs.TrainJob;
 import io.tinyrec.jobs.TrainJobConfig;
 import io.tinyrec.model.Dlrm;
 import io.tinyrec.model.ModelConfig;
@@ -256,24 +255,11 @@ public final class TrainCommand implements Callable<Integer> {
     Properties p = new Properties();
     p.putAll(kafka);
     p.put("bootstrap.servers", c.bootstrapServers);
-    p.put("isolation.level", "read_committed");
-    p.put("max.partition.fetch.bytes", Integer.toString(TrainJob.MAX_MESSAGE_BYTES));
-    p.put("fetch.max.bytes", Integer.toString(TrainJob.MAX_MESSAGE_BYTES));
     SingleObjectCodec<ModelSnapshot> codec = SingleObjectCodec.of(ModelSnapshot.class);
     ModelSnapshot last = null;
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> parts = consumer.partitionsFor(c.modelsTopic).stream()
-          .map(i -> new TopicPartition(c.modelsTopic, i.partition())).toList();
-      consumer.assign(parts);
-      consumer.seekToBeginning(parts);
-      Map<TopicPartition, Long> end = consumer.endOffsets(parts);
-      while (parts.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          if (r.key() != null && c.modelName.equals(new String(r.key(), java.nio.charset.StandardCharsets.UTF_8))) {
-            last = codec.decode(r.value());
-          }
-        }
+    for (ConsumerRecord<byte[], byte[]> r : io.tinyrec.jobs.kafka.TopicReader.readAll(p, c.modelsTopic, true)) {
+      if (r.key() != null && c.modelName.equals(new String(r.key(), java.nio.charset.StandardCharsets.UTF_8))) {
+        last = codec.decode(r.value());
       }
     }
     return Optional.ofNullable(last);

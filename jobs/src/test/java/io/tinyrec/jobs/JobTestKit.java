@@ -124,23 +124,7 @@ final class JobTestKit implements AutoCloseable {
 
   /** Every committed record of a topic, read with isolation.level=read_committed. */
   List<ConsumerRecord<byte[], byte[]>> readCommitted(String topic) {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", bootstrap());
-    p.put("isolation.level", "read_committed");
-    p.put("max.partition.fetch.bytes", Integer.toString(TrainJob.MAX_MESSAGE_BYTES));
-    p.put("fetch.max.bytes", Integer.toString(TrainJob.MAX_MESSAGE_BYTES));
-    List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> parts = c.partitionsFor(topic).stream()
-          .map(i -> new TopicPartition(topic, i.partition())).toList();
-      c.assign(parts);
-      c.seekToBeginning(parts);
-      Map<TopicPartition, Long> end = c.endOffsets(parts);
-      while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
-        c.poll(Duration.ofMillis(200)).forEach(out::add);
-      }
-    }
-    return out;
+    return io.tinyrec.jobs.kafka.TopicReader.readAll(io.tinyrec.jobs.kafka.TopicReader.client(bootstrap()), topic, true);
   }
 
   /** The committed snapshots of the models topic, in order. */
