@@ -46,6 +46,8 @@ public final class TrainJobConfig implements Serializable {
   public final int metricsWindow;
   /** Stop at the end offsets of the events topic present at start, after a final snapshot. */
   public final boolean bounded;
+  /** Each learner warms the JIT on a throwaway model before its first event (as learn does). */
+  public final boolean jitWarmup;
   /** Extra Kafka client settings (security and the like), applied to every client the job makes. */
   public final Map<String, String> kafkaProperties;
   /**
@@ -76,6 +78,7 @@ public final class TrainJobConfig implements Serializable {
     this.checkpointInterval = b.checkpointInterval;
     this.metricsWindow = b.metricsWindow;
     this.bounded = b.bounded;
+    this.jitWarmup = b.jitWarmup;
     this.kafkaProperties = Map.copyOf(b.kafkaProperties);
     this.failAfterEvents = b.failAfterEvents;
     require(learners >= 1, "--learners must be >= 1, got " + learners);
@@ -162,6 +165,7 @@ public final class TrainJobConfig implements Serializable {
     private Duration checkpointInterval = Duration.ofSeconds(5);
     private int metricsWindow = 100_000;
     private boolean bounded;
+    private boolean jitWarmup = true;
     private Map<String, String> kafkaProperties = Map.of();
     private long failAfterEvents = -1;
 
@@ -233,6 +237,11 @@ public final class TrainJobConfig implements Serializable {
 
     public Builder bounded(boolean v) {
       this.bounded = v;
+      return this;
+    }
+
+    public Builder jitWarmup(boolean v) {
+      this.jitWarmup = v;
       return this;
     }
 

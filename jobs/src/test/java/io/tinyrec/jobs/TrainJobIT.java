@@ -47,7 +47,7 @@ class TrainJobIT {
 
   static TrainJobConfig.Builder job(String name, int learners) throws Exception {
     return kit.topics(TrainJobConfig.builder(kit.bootstrap(), MODEL), name, learners)
-        .learners(learners).batch(BATCH).maxWaitMs(0).bounded(true)
+        .learners(learners).batch(BATCH).maxWaitMs(0).bounded(true).jitWarmup(false)
         .syncEvery(64).syncIntervalMs(200)
         .checkpointInterval(Duration.ofMillis(500)).snapshotInterval(Duration.ofSeconds(1));
   }
