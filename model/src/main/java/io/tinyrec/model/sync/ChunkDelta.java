@@ -137,21 +137,30 @@ public final class ChunkDelta {
     float[] b = before[i];
     int s = model.stateOf(i);
     float[] acc = s < 0 ? null : model.array(s);
-    boolean perChunkState = s >= 0 && model.chunkLength(s) == 1 && len > 1;
+    // A weight chunk's accumulators are chunk c of the state array too: one float per chunk
+    // (row-wise) or one per weight (element-wise and dense, same chunk length).
+    int stateLen = s < 0 ? 0 : model.chunkLength(s);
+    boolean perChunkState = stateLen == 1 && len > 1;
     int p = 0;
     for (int c : chunks[i]) {
       int from = c * len;
       int to = Math.min(g.length, from + len);
+      // Where this learner's accumulators for the chunk sit in its "after" values; -1 if unchanged.
+      int statePos = -1;
+      if (acc != null) {
+        int pos = Arrays.binarySearch(chunks[s], c);
+        statePos = pos < 0 ? -1 : pos * stateLen;
+      }
       for (int j = from; j < to; j++, p++) {
         if (Float.floatToRawIntBits(g[j]) == Float.floatToRawIntBits(b[p])) {
           g[j] = a[p];
         } else {
           float change = a[p] - b[p];
-          if (acc != null) {
+          if (statePos >= 0) {
             int k = perChunkState ? c : j;
-            float mine = stateAfter(s, k, model.chunkLength(s));
+            float mine = after[s][perChunkState ? statePos : statePos + (j - from)];
             float all = acc[k];
-            if (mine >= 0f && all > mine) {
+            if (all > mine) {
               change *= (float) Math.sqrt(mine / all);
             }
           }
@@ -159,16 +168,6 @@ public final class ChunkDelta {
         }
       }
     }
-  }
-
-  /** This learner's value of element k of state array s after its change, or -1 if it did not change it. */
-  private float stateAfter(int s, int k, int len) {
-    int c = k / len;
-    int pos = Arrays.binarySearch(chunks[s], c);
-    if (pos < 0) {
-      return -1f;
-    }
-    return after[s][pos * len + k % len];
   }
 
   /** The model's current values of this delta's chunks, as an after-only delta (to undo or compare). */
