@@ -493,12 +493,12 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     o.writeBoolean(endTimerRegistered);
     o.writeBoolean(finished);
     writeBytes(o, SnapshotCodec.encode(local, true));
-    writeTensors(o, base);
+    base.writeTo(o);
     o.writeInt(inFlight.size());
     for (InFlight f : inFlight) {
       o.writeLong(f.seq());
       o.writeLong(f.sentAtMs());
-      writeTensors(o, f.sentPoint());
+      f.sentPoint().writeTo(o);
     }
     o.writeInt(buffer.size());
     for (TrainingEvent e : buffer) {
@@ -537,14 +537,14 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     local = SnapshotCodec.decode(readBytes(in));
     localTensors = ModelTensors.of(local);
     base = localTensors.copy();
-    readTensors(in, base);
+    base.readFrom(in);
     inFlight = new java.util.ArrayDeque<>();
     int flying = in.readInt();
     for (int i = 0; i < flying; i++) {
       long s = in.readLong();
       long at = in.readLong();
       ModelTensors point = localTensors.copy();
-      readTensors(in, point);
+      point.readFrom(in);
       inFlight.addLast(new InFlight(s, point, at));
     }
     int n = in.readInt();
@@ -582,35 +582,6 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     byte[] b = new byte[in.readInt()];
     in.readFully(b);
     return b;
-  }
-
-  private static void writeTensors(DataOutputStream o, ModelTensors t) throws IOException {
-    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 16);
-    for (int i = 0; i < t.tensorCount(); i++) {
-      float[] a = t.array(i);
-      for (int j = 0; j < a.length; ) {
-        int m = Math.min(a.length - j, buf.capacity() / 4);
-        buf.clear();
-        buf.asFloatBuffer().put(a, j, m);
-        o.write(buf.array(), 0, 4 * m);
-        j += m;
-      }
-    }
-  }
-
-  private static void readTensors(DataInputStream in, ModelTensors t) throws IOException {
-    byte[] raw = new byte[1 << 16];
-    java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(raw);
-    for (int i = 0; i < t.tensorCount(); i++) {
-      float[] a = t.array(i);
-      for (int j = 0; j < a.length; ) {
-        int m = Math.min(a.length - j, raw.length / 4);
-        in.readFully(raw, 0, 4 * m);
-        buf.clear();
-        buf.asFloatBuffer().get(a, j, m);
-        j += m;
-      }
-    }
   }
 
   /** Scores and labels of the labelled events since the last update, in a growable pair of arrays. */

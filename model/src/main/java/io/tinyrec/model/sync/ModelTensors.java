@@ -137,17 +137,55 @@ public final class ModelTensors {
   /** CRC-32 over every array's float bits, little-endian: a cheap fingerprint of the whole model. */
   public long checksum() {
     java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4096 * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    forEachBlock((bytes, n) -> crc.update(bytes, 0, n));
+    return crc.getValue();
+  }
+
+  /** Every float of every array, in order, little-endian; {@link #readFrom} reads it back. */
+  public void writeTo(java.io.DataOutput out) throws java.io.IOException {
+    try {
+      forEachBlock((bytes, n) -> {
+        try {
+          out.write(bytes, 0, n);
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+    } catch (java.io.UncheckedIOException e) {
+      throw e.getCause();
+    }
+  }
+
+  /** Overwrites every array with floats written by {@link #writeTo} from a model of the same layout. */
+  public void readFrom(java.io.DataInput in) throws java.io.IOException {
+    byte[] raw = new byte[BLOCK_FLOATS * 4];
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(raw).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     for (float[] a : arrays) {
       for (int j = 0; j < a.length; ) {
+        int n = Math.min(BLOCK_FLOATS, a.length - j);
+        in.readFully(raw, 0, 4 * n);
         buf.clear();
-        int n = Math.min(4096, a.length - j);
-        buf.asFloatBuffer().put(a, j, n);
-        crc.update(buf.array(), 0, 4 * n);
+        buf.asFloatBuffer().get(a, j, n);
         j += n;
       }
     }
-    return crc.getValue();
+  }
+
+  private static final int BLOCK_FLOATS = 4096;
+
+  /** Hands the arrays' floats over as little-endian bytes, a block at a time (n = bytes valid). */
+  private void forEachBlock(java.util.function.ObjIntConsumer<byte[]> sink) {
+    byte[] raw = new byte[BLOCK_FLOATS * 4];
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(raw).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (float[] a : arrays) {
+      for (int j = 0; j < a.length; ) {
+        int n = Math.min(BLOCK_FLOATS, a.length - j);
+        buf.clear();
+        buf.asFloatBuffer().put(a, j, n);
+        sink.accept(raw, 4 * n);
+        j += n;
+      }
+    }
   }
 
   void requireSameLayout(ModelTensors other) {
