@@ -61,6 +61,8 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
       new org.apache.flink.util.OutputTag<>("snapshots") {};
   /** How often the merger checks whether a full model is owed (after a restore). */
   static final long HEARTBEAT_MS = 200;
+  /** How often the metric gauges' AUC, log loss and NE are recomputed. */
+  static final long GAUGE_REFRESH_MS = 1000;
   /** Accumulator: "version:checksum" of the final model of a bounded run. */
   public static final String FINAL_MODEL_ACCUMULATOR = "merger-final-model";
 
@@ -77,6 +79,7 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
   private transient long skippedUpdates;
   private transient long maxEventTime;
   private transient long lastSnapshotMs;
+  private transient long lastGaugeMs;
   private transient long lastSnapshotVersion;
   private transient int versionsSinceFull;
   private transient boolean needFull;
@@ -171,8 +174,6 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
     for (int i = 0; i < u.scores.length; i++) {
       metrics.add(u.scores[i], u.labels[i] != 0);
     }
-    overall = metrics.overall();
-    windowed = metrics.windowed();
     if (u.last) {
       learnersDone++;
     }
@@ -182,6 +183,12 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
       publishSync(out, SyncKind.DELTA, version - 1, merged.encode(), false);
     }
     long now = System.currentTimeMillis();
+    if (now - lastGaugeMs >= GAUGE_REFRESH_MS) {
+      // Reading AUC scans the histograms' 65k bins; the gauges need it once a second, not per update.
+      overall = metrics.overall();
+      windowed = metrics.windowed();
+      lastGaugeMs = now;
+    }
     if (now - lastSnapshotMs >= config.snapshotInterval.toMillis()) {
       publishSnapshot(ctx, ctx.timerService().currentWatermark());
     }
@@ -236,6 +243,8 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
     crc.update(codec);
     MetricsSnapshot all = metrics.overall();
     MetricsSnapshot win = metrics.windowed();
+    overall = all;
+    windowed = win;
     long now = System.currentTimeMillis();
     ModelSnapshot s = ModelSnapshot.newBuilder()
         .setModelName(config.modelName).setVersion(version).setEpoch(epoch).setCreatedAt(now)
