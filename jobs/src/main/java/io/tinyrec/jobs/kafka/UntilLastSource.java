@@ -82,6 +82,7 @@ public final class UntilLastSource<T, SplitT extends SourceSplit, EnumChkT>
     private final SourceReader<T, SplitT> delegate;
     private final SerializablePredicate<T> isLast;
     private boolean ended;
+    private WatchingReaderOutput watching;
 
     Reader(SourceReader<T, SplitT> delegate, SerializablePredicate<T> isLast) {
       this.delegate = delegate;
@@ -98,7 +99,10 @@ public final class UntilLastSource<T, SplitT extends SourceSplit, EnumChkT>
       if (ended) {
         return InputStatus.END_OF_INPUT;
       }
-      InputStatus s = delegate.pollNext(new WatchingOutput(output));
+      if (watching == null || watching.out != output) {
+        watching = new WatchingReaderOutput(output); // the runtime passes the same output every time
+      }
+      InputStatus s = delegate.pollNext(watching);
       return ended ? InputStatus.END_OF_INPUT : s;
     }
 
@@ -149,10 +153,10 @@ public final class UntilLastSource<T, SplitT extends SourceSplit, EnumChkT>
     }
 
     /** Passes everything through and notes whether the last record went by. */
-    private final class WatchingOutput implements ReaderOutput<T> {
-      private final ReaderOutput<T> out;
+    private class WatchingOutput implements SourceOutput<T> {
+      private final SourceOutput<T> out;
 
-      WatchingOutput(ReaderOutput<T> out) {
+      WatchingOutput(SourceOutput<T> out) {
         this.out = out;
       }
 
@@ -182,38 +186,20 @@ public final class UntilLastSource<T, SplitT extends SourceSplit, EnumChkT>
       public void markActive() {
         out.markActive();
       }
+    }
+
+    /** The reader's output, whose per-split outputs are watched the same way. */
+    private final class WatchingReaderOutput extends WatchingOutput implements ReaderOutput<T> {
+      private final ReaderOutput<T> out;
+
+      WatchingReaderOutput(ReaderOutput<T> out) {
+        super(out);
+        this.out = out;
+      }
 
       @Override
       public SourceOutput<T> createOutputForSplit(String splitId) {
-        SourceOutput<T> split = out.createOutputForSplit(splitId);
-        return new SourceOutput<>() {
-          @Override
-          public void collect(T record) {
-            split.collect(record);
-            see(record);
-          }
-
-          @Override
-          public void collect(T record, long timestamp) {
-            split.collect(record, timestamp);
-            see(record);
-          }
-
-          @Override
-          public void emitWatermark(Watermark watermark) {
-            split.emitWatermark(watermark);
-          }
-
-          @Override
-          public void markIdle() {
-            split.markIdle();
-          }
-
-          @Override
-          public void markActive() {
-            split.markActive();
-          }
-        };
+        return new WatchingOutput(out.createOutputForSplit(splitId));
       }
 
       @Override
