@@ -11,11 +11,12 @@ import io.tinyrec.model.Dlrm;
 import io.tinyrec.model.ModelConfig;
 import io.tinyrec.model.codec.SnapshotCodec;
 import io.tinyrec.model.data.CriteoReader;
-import io.tinyrec.model.data.CriteoRow;
 import io.tinyrec.model.synthetic.SyntheticCriteo;
 import io.tinyrec.model.train.ProgressiveValidation;
 import io.tinyrec.replay.LocalKafkaBroker;
-import io.tinyrec.schemas.ClickEventEncoder;
+import io.tinyrec.replay.ReplayConfig;
+import io.tinyrec.replay.ReplaySummary;
+import io.tinyrec.replay.Replayer;
 import io.tinyrec.schemas.ModelSnapshot;
 import io.tinyrec.schemas.ScoredEvent;
 import io.tinyrec.schemas.SingleObjectCodec;
@@ -33,18 +34,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -134,7 +130,12 @@ public final class BenchTrainCommand implements Callable<Integer> {
     JobClient client = LocalTrainRunner.start(c, new LocalTrainRunner.Options(dir.resolve("ckpt-lat"), null, port, 0));
     Thread.sleep(5_000); // let the job come up before the clock starts
     int total = rate * latencySeconds;
-    long[] sentAt = produce(bootstrap, "lat.events", total, rate);
+    produce(bootstrap, "lat.events", total, rate);
+    // The replay producer leaves the record timestamp to Kafka's client: the send time.
+    Map<String, Long> sentAt = new java.util.HashMap<>(2 * total);
+    for (ConsumerRecord<byte[], byte[]> rec : readAll(bootstrap, "lat.events", false)) {
+      sentAt.put(new String(rec.key(), StandardCharsets.UTF_8), rec.timestamp());
+    }
     Thread.sleep(Math.max(3_000, checkpointInterval.toMillis() * 2));
     JsonNode checkpoints = get(port, "/jobs/" + client.getJobID() + "/checkpoints");
     LocalTrainRunner.cancelAndWait(client, Duration.ofSeconds(60));
@@ -143,9 +144,9 @@ public final class BenchTrainCommand implements Callable<Integer> {
     SingleObjectCodec<ScoredEvent> codec = SingleObjectCodec.of(ScoredEvent.class);
     for (ConsumerRecord<byte[], byte[]> rec : readAll(bootstrap, "lat.scores", false)) {
       ScoredEvent e = codec.decode(rec.value());
-      int idx = Integer.parseInt(e.getEventId().substring(e.getEventId().indexOf(':') + 1)) - 1;
-      if (idx < total && seen < total) {
-        lat[seen++] = e.getProcessingTime() - sentAt[idx];
+      Long sent = sentAt.get(e.getKey());
+      if (sent != null && seen < total) {
+        lat[seen++] = e.getProcessingTime() - sent;
       }
     }
     long[] l = Arrays.copyOf(lat, seen);
@@ -189,39 +190,17 @@ public final class BenchTrainCommand implements Callable<Integer> {
     }
   }
 
-  /** Produces n synthetic events (rate 0 = as fast as possible); returns each one's send time. */
-  private static long[] produce(String bootstrap, String topic, int n, int rate) throws Exception {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", bootstrap);
-    p.put("acks", "all");
-    p.put("linger.ms", rate == 0 ? "5" : "0");
-    long[] sentAt = new long[n];
-    ClickEventEncoder enc = new ClickEventEncoder();
-    SyntheticCriteo gen = new SyntheticCriteo(1, -1);
-    List<Future<?>> acks = new ArrayList<>();
-    long start = System.nanoTime();
-    try (KafkaProducer<byte[], byte[]> prod = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
-      for (int i = 0; i < n; i++) {
-        if (rate > 0) {
-          long due = start + (long) (i * 1e9 / rate);
-          long wait = due - System.nanoTime();
-          if (wait > 0) {
-            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-          }
-        }
-        CriteoRow r = gen.sample(i).row();
-        String id = "synthetic:" + (i + 1);
-        sentAt[i] = System.currentTimeMillis();
-        acks.add(prod.send(new ProducerRecord<>(topic, null, sentAt[i], id.getBytes(StandardCharsets.UTF_8),
-            enc.encode(id, id, 1_600_000_000_000L + i, r.label(), r.dense(), r.denseMissing(), r.cats(),
-                r.catMissing(), 0, i + 1))));
-      }
-      prod.flush();
-      for (Future<?> f : acks) {
-        f.get();
-      }
+  /** Replays n rows of the synthetic stream (seed 1) with tinyrec replay's own code; rate 0 = --max. */
+  private static void produce(String bootstrap, String topic, int n, int rate) {
+    ReplayConfig cfg = ReplayConfig.ofSynthetic(bootstrap, topic, n, 1);
+    if (rate > 0) {
+      cfg = cfg.withPace(ReplayConfig.Pace.RATE, rate, 0);
     }
-    return sentAt;
+    java.io.PrintStream quiet = new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
+    ReplaySummary s = new Replayer(cfg, quiet, quiet).run();
+    if (s.acknowledged() != n) {
+      throw new IllegalStateException("replay acknowledged " + s.acknowledged() + " of " + n + " events");
+    }
   }
 
   private static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrap, String topic, boolean committed) {
