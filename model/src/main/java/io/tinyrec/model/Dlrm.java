@@ -104,18 +104,20 @@ public final class Dlrm {
         p.setState(new float[p.size()]);
       }
     }
-    if (embedding.optimizerState().length == 0) {
-      embedding.setOptimizerState(new float[embedding.stateLength()]);
-    }
+    embedding.allocateOptimizerState();
   }
 
-  /** Parameter bytes as float32: MLPs plus embedding storage. */
+  /**
+   * Parameter bytes in memory: the MLPs as float32 plus the embedding's storage
+   * ({@link Embedding#storageBytes()}: the float32 array, or the quantized array with its scales
+   * and FP32 cache).
+   */
   public long parameterBytes() {
-    long n = embedding.weights().length;
+    long n = 0;
     for (Param p : params) {
       n += p.size();
     }
-    return n * Float.BYTES;
+    return n * Float.BYTES + embedding.storageBytes();
   }
 
   private void ensureCapacity(int batch) {

@@ -23,6 +23,7 @@ import java.util.stream.Collectors;
  * @param lrEmbedding learning rate of the embedding
  * @param adagradEps epsilon added to the Adagrad denominator
  * @param seed every random draw (initial weights, hash functions) derives from it
+ * @param quantization storage precision of the ROBE-Z array and its FP32 cache ({@link Quantization#FP32}: none)
  */
 public record ModelConfig(
     int dim,
@@ -38,7 +39,8 @@ public record ModelConfig(
     float lrDense,
     float lrEmbedding,
     float adagradEps,
-    long seed) implements java.io.Serializable {
+    long seed,
+    Quantization quantization) implements java.io.Serializable {
 
   public static final int NUM_DENSE = 13;
   public static final int NUM_SPARSE = 26;
@@ -58,6 +60,99 @@ public record ModelConfig(
    * has the runs.
    */
   public enum EmbeddingAdagrad { ROWWISE, ELEMENTWISE }
+
+  /** How the values of the ROBE-Z array are stored. */
+  public enum Precision { FP32, INT8, INT4 }
+
+  /** How each quantization group's scale and bias are stored. */
+  public enum ScaleDtype { FP16, FP32 }
+
+  /** Which cached line the FP32 cache gives up when it needs a slot. */
+  public enum CachePolicy { LFU, LRU }
+
+  /**
+   * Mixed-precision storage of the ROBE-Z array (Yang et al., "Mixed-Precision Embedding Using a
+   * Cache", arXiv 2010.11305): values stored as {@code precision} codes with a scale and a bias per
+   * group of {@code group} floats (0: one group per ROBE-Z block of Z floats), and an FP32 cache
+   * holding {@code cacheFraction} of the array's lines, trained in FP32 and given up by
+   * {@code cachePolicy}. A line, the unit the cache holds, is max(Z, group) floats. For FP32 the
+   * other fields mean nothing and are normalised to the defaults, so configs compare equal.
+   * Immutable; the compact constructor validates what it can alone ({@link ModelConfig} checks
+   * the rest against Z and the embedding kind).
+   *
+   * @param precision FP32 (no quantization), INT8 or INT4
+   * @param group floats per quantization group, or 0 for one group per ROBE-Z block
+   * @param scaleDtype storage of each group's scale and bias
+   * @param cacheFraction share of the array's lines the FP32 cache holds, in [0, 1]
+   * @param cachePolicy LFU or LRU
+   */
+  public record Quantization(Precision precision, int group, ScaleDtype scaleDtype, float cacheFraction,
+      CachePolicy cachePolicy) implements java.io.Serializable {
+    /** The defaults of the quantized path; docs/benchmarks.md has the measurements behind them. */
+    public static final int DEFAULT_GROUP = 0;
+    public static final ScaleDtype DEFAULT_SCALE_DTYPE = ScaleDtype.FP16;
+    public static final float DEFAULT_CACHE_FRACTION = 0.05f;
+    public static final CachePolicy DEFAULT_CACHE_POLICY = CachePolicy.LFU;
+    /** No quantization: the array is plain float32. */
+    public static final Quantization FP32 = new Quantization(Precision.FP32, DEFAULT_GROUP, DEFAULT_SCALE_DTYPE,
+        DEFAULT_CACHE_FRACTION, DEFAULT_CACHE_POLICY);
+
+    public Quantization {
+      require(precision != null, "--precision must be fp32, int8 or int4");
+      if (precision == Precision.FP32) {
+        group = DEFAULT_GROUP;
+        scaleDtype = DEFAULT_SCALE_DTYPE;
+        cacheFraction = DEFAULT_CACHE_FRACTION;
+        cachePolicy = DEFAULT_CACHE_POLICY;
+      }
+      require(scaleDtype != null, "--quant-scale must be fp16 or fp32");
+      require(cachePolicy != null, "--cache-policy must be lfu or lru");
+      require(group == 0 || group >= 2, "--quant-group must be 'block' (0) or >= 2 floats, got " + group);
+      require(cacheFraction >= 0f && cacheFraction <= 1f,
+          "--cache-fraction must be between 0 and 1 (a share of the array's lines), got " + cacheFraction);
+    }
+
+    /** A quantized config with the default group, scale dtype, cache fraction and policy. */
+    public static Quantization of(Precision precision) {
+      return new Quantization(precision, DEFAULT_GROUP, DEFAULT_SCALE_DTYPE, DEFAULT_CACHE_FRACTION,
+          DEFAULT_CACHE_POLICY);
+    }
+
+    public boolean quantized() {
+      return precision != Precision.FP32;
+    }
+
+    /** Code levels: 255 for INT8, 15 for INT4 (codes are 0 .. levels). */
+    public int levels() {
+      return precision == Precision.INT8 ? 255 : precision == Precision.INT4 ? 15 : 0;
+    }
+
+    public Quantization withGroup(int g) {
+      return new Quantization(precision, g, scaleDtype, cacheFraction, cachePolicy);
+    }
+
+    public Quantization withScaleDtype(ScaleDtype s) {
+      return new Quantization(precision, group, s, cacheFraction, cachePolicy);
+    }
+
+    public Quantization withCacheFraction(float f) {
+      return new Quantization(precision, group, scaleDtype, f, cachePolicy);
+    }
+
+    public Quantization withCachePolicy(CachePolicy p) {
+      return new Quantization(precision, group, scaleDtype, cacheFraction, p);
+    }
+
+    @Override
+    public String toString() {
+      if (!quantized()) {
+        return "fp32";
+      }
+      return precision.name().toLowerCase(Locale.ROOT) + "(group " + (group == 0 ? "block" : Integer.toString(group))
+          + ", " + scaleDtype.name().toLowerCase(Locale.ROOT) + " scales, cache " + cacheFraction + " "
+          + cachePolicy.name().toLowerCase(Locale.ROOT) + ")";
+    }
+  }
 
   public ModelConfig {
     bottom = bottom.clone();
@@ -86,6 +181,34 @@ public record ModelConfig(
     require(lrEmbedding > 0 && Float.isFinite(lrEmbedding), "--lr-embedding must be a positive number, got " + lrEmbedding);
     require(adagradEps > 0 && Float.isFinite(adagradEps), "adagrad epsilon must be positive, got " + adagradEps);
     require(embeddingAdagrad != null, "embedding Adagrad mode must be rowwise or elementwise");
+    if (quantization == null) {
+      quantization = Quantization.FP32;
+    }
+    if (quantization.quantized()) {
+      String p = "--precision " + quantization.precision().name().toLowerCase(Locale.ROOT);
+      require(embedding == EmbeddingKind.ROBE, p + " stores the ROBE-Z shared array quantized; hash tables stay fp32 "
+          + "(use --embedding robe, or --precision fp32)");
+      int g = quantization.group();
+      require(g == 0 || g % robeZ == 0 || robeZ % g == 0, "--quant-group must be a multiple or a divisor of --robe-z="
+          + robeZ + " (so that cached lines hold whole groups and whole blocks), got " + g);
+      require(quantization.precision() != Precision.INT4 || quantLine(robeZ, g) % 2 == 0,
+          "--precision int4 packs two codes a byte, so a line of max(--robe-z, --quant-group) floats must be even, got "
+              + quantLine(robeZ, g));
+    }
+  }
+
+  /** Floats in one quantization group: the group size, or Z for one group per ROBE-Z block. */
+  public int quantGroupSize() {
+    return quantization.group() == 0 ? robeZ : quantization.group();
+  }
+
+  /** Floats in one line of the quantized array, the unit the FP32 cache holds: max(Z, group). */
+  public int quantLine() {
+    return quantLine(robeZ, quantization.group());
+  }
+
+  private static int quantLine(int z, int group) {
+    return Math.max(z, group == 0 ? z : group);
   }
 
   private static void require(boolean ok, String message) {
@@ -98,11 +221,14 @@ public record ModelConfig(
   public static ModelConfig preset(String name) {
     return switch (name.toLowerCase(Locale.ROOT)) {
       case "kaggle" -> new ModelConfig(16, new int[] {512, 256, 64, 16}, new int[] {512, 256, 1}, false,
-          EmbeddingKind.ROBE, 1 << 20, 16, 100_000, OptimizerKind.ADAGRAD, EmbeddingAdagrad.ELEMENTWISE, 0.1f, 0.1f, 1e-10f, 123);
+          EmbeddingKind.ROBE, 1 << 20, 16, 100_000, OptimizerKind.ADAGRAD, EmbeddingAdagrad.ELEMENTWISE, 0.1f, 0.1f, 1e-10f, 123,
+          Quantization.FP32);
       case "terabyte" -> new ModelConfig(128, new int[] {512, 256, 128}, new int[] {1024, 1024, 512, 256, 1}, false,
-          EmbeddingKind.ROBE, 1 << 24, 32, 100_000, OptimizerKind.ADAGRAD, EmbeddingAdagrad.ELEMENTWISE, 0.1f, 0.1f, 1e-10f, 123);
+          EmbeddingKind.ROBE, 1 << 24, 32, 100_000, OptimizerKind.ADAGRAD, EmbeddingAdagrad.ELEMENTWISE, 0.1f, 0.1f, 1e-10f, 123,
+          Quantization.FP32);
       case "small" -> new ModelConfig(8, new int[] {32, 8}, new int[] {32, 1}, false,
-          EmbeddingKind.ROBE, 1 << 14, 4, 1_000, OptimizerKind.ADAGRAD, EmbeddingAdagrad.ELEMENTWISE, 0.1f, 0.1f, 1e-10f, 123);
+          EmbeddingKind.ROBE, 1 << 14, 4, 1_000, OptimizerKind.ADAGRAD, EmbeddingAdagrad.ELEMENTWISE, 0.1f, 0.1f, 1e-10f, 123,
+          Quantization.FP32);
       default -> throw new IllegalArgumentException("unknown preset '" + name + "': use kaggle, terabyte or small");
     };
   }
@@ -179,6 +305,10 @@ public record ModelConfig(
     return toBuilder().seed(v).build();
   }
 
+  public ModelConfig withQuantization(Quantization v) {
+    return toBuilder().quantization(v).build();
+  }
+
   public Builder toBuilder() {
     return new Builder(this);
   }
@@ -199,6 +329,7 @@ public record ModelConfig(
     private float lrEmbedding;
     private float adagradEps;
     private long seed;
+    private Quantization quantization;
 
     private Builder(ModelConfig c) {
       dim = c.dim;
@@ -215,6 +346,7 @@ public record ModelConfig(
       lrEmbedding = c.lrEmbedding;
       adagradEps = c.adagradEps;
       seed = c.seed;
+      quantization = c.quantization;
     }
 
     public Builder dim(int v) {
@@ -287,9 +419,14 @@ public record ModelConfig(
       return this;
     }
 
+    public Builder quantization(Quantization v) {
+      quantization = v;
+      return this;
+    }
+
     public ModelConfig build() {
       return new ModelConfig(dim, bottom, top, selfInteraction, embedding, robeSize, robeZ, rowsPerTable, optimizer,
-          embeddingAdagrad, lrDense, lrEmbedding, adagradEps, seed);
+          embeddingAdagrad, lrDense, lrEmbedding, adagradEps, seed, quantization);
     }
   }
 
@@ -318,19 +455,19 @@ public record ModelConfig(
         && c.robeZ == robeZ && c.rowsPerTable == rowsPerTable && c.optimizer == optimizer
         && c.embeddingAdagrad == embeddingAdagrad
         && Float.compare(c.lrDense, lrDense) == 0 && Float.compare(c.lrEmbedding, lrEmbedding) == 0
-        && Float.compare(c.adagradEps, adagradEps) == 0 && c.seed == seed;
+        && Float.compare(c.adagradEps, adagradEps) == 0 && c.seed == seed && c.quantization.equals(quantization);
   }
 
   @Override
   public int hashCode() {
     return Arrays.hashCode(new Object[] {dim, Arrays.hashCode(bottom), Arrays.hashCode(top), selfInteraction, embedding,
-        robeSize, robeZ, rowsPerTable, optimizer, embeddingAdagrad, lrDense, lrEmbedding, adagradEps, seed});
+        robeSize, robeZ, rowsPerTable, optimizer, embeddingAdagrad, lrDense, lrEmbedding, adagradEps, seed, quantization});
   }
 
   @Override
   public String toString() {
     String emb = embedding == EmbeddingKind.ROBE
-        ? "robe(M=" + robeSize + ", Z=" + robeZ + ")"
+        ? "robe(M=" + robeSize + ", Z=" + robeZ + (quantization.quantized() ? ", " + quantization : "") + ")"
         : "hash(R=" + rowsPerTable + ")";
     return "dlrm(d=" + dim + ", bot 13-" + widths(bottom) + ", top " + topInputWidth() + "-" + widths(top)
         + (selfInteraction ? ", self-interaction" : "") + ", " + emb + ", " + optimizer.name().toLowerCase(Locale.ROOT)

@@ -23,12 +23,27 @@ import java.util.zip.CRC32;
  * (zlib polynomial) of every byte before it. Decoding checks magic, version, flags, config,
  * every tensor's name, shape and size against the config, and the checksum, and never trusts a
  * length it reads. Stateless and thread-safe.
+ *
+ * <p>Version 1 holds float32 models and is what a float32 model is still written as, byte for
+ * byte; version 2 adds the quantized ROBE-Z array (INT8 or INT4 codes with per-group scales and
+ * biases) and, with the optimizer-state flag, the FP32 cache and its bookkeeping, so that training
+ * resumes bit for bit. Without the flag a quantized snapshot holds no cache: each cached line is
+ * flushed into its codes, rounded to nearest, without touching the model. Both versions decode.
  */
 public final class SnapshotCodec {
   public static final byte[] MAGIC = {'T', 'R', 'S', 'N'};
-  public static final int FORMAT_VERSION = 1;
+  /** The newest format version this build writes and reads. */
+  public static final int FORMAT_VERSION = 2;
+  /** The version a float32 model is written as: unchanged since it was introduced. */
+  public static final int FORMAT_VERSION_FP32 = 1;
   public static final int FLAG_OPTIMIZER_STATE = 1;
   static final int DTYPE_F32 = 0;
+  static final int DTYPE_F16 = 1;
+  static final int DTYPE_U8 = 2;
+  static final int DTYPE_U4 = 3;
+  static final int DTYPE_I32 = 4;
+  static final int DTYPE_BF16 = 5;
+  static final int DTYPE_I64 = 6;
   private static final String EMBEDDING = "embedding.weights";
   private static final String STATE_PREFIX = "state:";
 
@@ -41,40 +56,93 @@ public final class SnapshotCodec {
   /** Encodes the model's config, counters and weights, plus its optimizer state when asked. */
   public static byte[] encode(Dlrm model, boolean withOptimizerState) {
     ModelConfig c = model.config();
-    List<Tensor> tensors = tensorsOf(model, withOptimizerState);
+    int version = c.quantization().quantized() ? FORMAT_VERSION : FORMAT_VERSION_FP32;
+    List<Out> tensors = c.quantization().quantized()
+        ? QuantizedTensors.tensorsOf(model, withOptimizerState)
+        : fp32TensorsOf(model, withOptimizerState);
     // The config is encoded first so its length is measured, not restated field by field.
     ByteBuffer config = ByteBuffer.allocate(1024).order(ByteOrder.LITTLE_ENDIAN);
-    writeConfig(config, c);
+    writeConfig(config, c, version);
     config.flip();
     long size = 4 + 2 + 2 + config.remaining() + 16 + 4 + 4;
-    for (Tensor t : tensors) {
-      size += 1 + t.name.length + 1 + 4L * t.shape.length + 1 + 4L * t.data.length;
+    for (Out t : tensors) {
+      size += 1 + t.name.length + 1 + 4L * t.shape.length + 1 + t.bytes();
     }
     if (size > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("snapshot of " + size + " bytes does not fit one byte array");
     }
     ByteBuffer b = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
     b.put(MAGIC);
-    b.putShort((short) FORMAT_VERSION);
+    b.putShort((short) version);
     b.putShort((short) (withOptimizerState ? FLAG_OPTIMIZER_STATE : 0));
     b.put(config);
     b.putLong(model.rowsTrained());
     b.putLong(model.skippedUpdates());
     b.putInt(tensors.size());
-    for (Tensor t : tensors) {
+    for (Out t : tensors) {
       b.put((byte) t.name.length).put(t.name);
       b.put((byte) t.shape.length);
-      for (int s : t.shape) {
-        b.putInt(s);
+      for (int d : t.shape) {
+        b.putInt(d);
       }
-      b.put((byte) DTYPE_F32);
-      b.asFloatBuffer().put(t.data);
-      b.position(b.position() + 4 * t.data.length);
+      b.put((byte) t.dtype);
+      int before = b.position();
+      t.writer.accept(b);
+      if (b.position() - before != t.bytes()) {
+        throw new IllegalStateException("tensor " + t.nameString() + " wrote " + (b.position() - before)
+            + " bytes, declared " + t.bytes());
+      }
     }
     CRC32 crc = new CRC32();
     crc.update(b.array(), 0, b.position());
     b.putInt((int) crc.getValue());
     return b.array();
+  }
+
+  /** One tensor to write: name, shape, dtype and a writer of exactly its data bytes. */
+  record Out(byte[] name, int[] shape, int dtype, java.util.function.Consumer<ByteBuffer> writer) {
+    String nameString() {
+      return new String(name, StandardCharsets.UTF_8);
+    }
+
+    long bytes() {
+      return dataBytes(dtype, elements(shape));
+    }
+  }
+
+  static long elements(int[] shape) {
+    long n = 1;
+    for (int d : shape) {
+      n *= d;
+    }
+    return n;
+  }
+
+  /** Bytes of n elements of a dtype (INT4 packs two a byte, the last byte half used if n is odd). */
+  static long dataBytes(int dtype, long n) {
+    return switch (dtype) {
+      case DTYPE_F32, DTYPE_I32 -> 4 * n;
+      case DTYPE_F16, DTYPE_BF16 -> 2 * n;
+      case DTYPE_U8 -> n;
+      case DTYPE_U4 -> (n + 1) / 2;
+      case DTYPE_I64 -> 8 * n;
+      default -> throw new SnapshotFormatException("unknown dtype " + dtype);
+    };
+  }
+
+  static Out f32(String name, int[] shape, float[] data) {
+    return new Out(bytes(name), shape, DTYPE_F32, b -> {
+      b.asFloatBuffer().put(data, 0, (int) elements(shape));
+      b.position(b.position() + 4 * (int) elements(shape));
+    });
+  }
+
+  private static List<Out> fp32TensorsOf(Dlrm model, boolean withState) {
+    List<Out> out = new ArrayList<>();
+    for (Tensor t : tensorsOf(model, withState)) {
+      out.add(f32(t.nameString(), t.shape, t.data));
+    }
+    return out;
   }
 
   /** Reads and validates only the header (config and counters), checking the checksum too. */
@@ -83,7 +151,7 @@ public final class SnapshotCodec {
     int version = b.getShort(4) & 0xFFFF;
     int flags = b.getShort(6) & 0xFFFF;
     b.position(8);
-    ModelConfig c = readConfig(b);
+    ModelConfig c = readConfig(b, version);
     long rows = b.getLong();
     long skipped = b.getLong();
     int count = b.getInt();
@@ -93,18 +161,28 @@ public final class SnapshotCodec {
   /** Decodes a snapshot into a new model, with optimizer state if the snapshot carries it. */
   public static Dlrm decode(byte[] bytes) {
     ByteBuffer b = verified(bytes);
+    int version = b.getShort(4) & 0xFFFF;
     int flags = b.getShort(6) & 0xFFFF;
     b.position(8);
     ModelConfig c;
     try {
-      c = readConfig(b);
-      long claimed = 4 * (c.embeddingFloats() + denseParameterCount(c));
+      c = readConfig(b, version);
+      long claimed = minimumWeightBytes(c);
       if (claimed > bytes.length) {
         throw new SnapshotFormatException("snapshot config " + c + " needs at least " + claimed
             + " bytes of weights, but the snapshot is only " + bytes.length + " bytes");
       }
       Dlrm model = new Dlrm(c);
       model.setCounters(b.getLong(), b.getLong());
+      if (c.quantization().quantized()) {
+        QuantizedTensors.read(b, model, (flags & FLAG_OPTIMIZER_STATE) != 0);
+        if (b.remaining() != 4) {
+          throw new SnapshotFormatException("snapshot has " + (b.remaining() - 4)
+              + " unexpected bytes after the tensors");
+        }
+        model.weightsChangedInPlace();
+        return model;
+      }
       List<Tensor> expected = tensorsOf(model, (flags & FLAG_OPTIMIZER_STATE) != 0);
       int count = b.getInt();
       if (count != expected.size()) {
@@ -122,9 +200,23 @@ public final class SnapshotCodec {
       return model;
     } catch (BufferUnderflowException e) {
       throw new SnapshotFormatException("snapshot is truncated: it ends inside a field", e);
+    } catch (SnapshotFormatException e) {
+      throw e;
     } catch (IllegalArgumentException e) {
       throw new SnapshotFormatException("snapshot config is invalid: " + e.getMessage(), e);
     }
+  }
+
+  /** Bytes a snapshot of this config holds at least: its weights (codes and scales if quantized). */
+  static long minimumWeightBytes(ModelConfig c) {
+    long dense = 4 * denseParameterCount(c);
+    if (!c.quantization().quantized()) {
+      return dense + 4 * c.embeddingFloats();
+    }
+    long m = c.robeSize();
+    long groups = (m + c.quantGroupSize() - 1) / c.quantGroupSize();
+    long codes = c.quantization().precision() == ModelConfig.Precision.INT4 ? (m + 1) / 2 : m;
+    return dense + codes + 2 * groups * (c.quantization().scaleDtype() == ModelConfig.ScaleDtype.FP16 ? 2 : 4);
   }
 
   private static ByteBuffer verified(byte[] bytes) {
@@ -137,9 +229,9 @@ public final class SnapshotCodec {
     }
     ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     int version = b.getShort(4) & 0xFFFF;
-    if (version != FORMAT_VERSION) {
+    if (version != FORMAT_VERSION_FP32 && version != FORMAT_VERSION) {
       throw new SnapshotFormatException("snapshot format version " + version + " is not supported; this build reads "
-          + FORMAT_VERSION);
+          + FORMAT_VERSION_FP32 + " and " + FORMAT_VERSION);
     }
     int flags = b.getShort(6) & 0xFFFF;
     if ((flags & ~FLAG_OPTIMIZER_STATE) != 0) {
@@ -205,6 +297,48 @@ public final class SnapshotCodec {
     }
   }
 
+  /**
+   * Reads a tensor's name, rank, shape and dtype, checking the name and dtype, and that its data
+   * fits before the checksum; returns the shape and leaves the buffer at the data.
+   */
+  static int[] readTensorHeader(ByteBuffer b, String wantName, int wantDtype) {
+    int nameLen = b.get() & 0xFF;
+    byte[] name = new byte[nameLen];
+    b.get(name);
+    String got = new String(name, StandardCharsets.UTF_8);
+    if (!got.equals(wantName)) {
+      throw new SnapshotFormatException("expected tensor '" + wantName + "' next, found '" + got + "'");
+    }
+    int rank = b.get() & 0xFF;
+    if (rank > 4) {
+      throw new SnapshotFormatException("tensor '" + wantName + "' has rank " + rank + "; expected at most 4");
+    }
+    int[] shape = new int[rank];
+    for (int i = 0; i < rank; i++) {
+      shape[i] = b.getInt();
+      if (shape[i] < 0) {
+        throw new SnapshotFormatException("tensor '" + wantName + "' has a negative dimension " + shape[i]);
+      }
+    }
+    int dtype = b.get() & 0xFF;
+    if (dtype != wantDtype) {
+      throw new SnapshotFormatException("tensor '" + wantName + "' has dtype " + dtype + ", expected " + wantDtype);
+    }
+    long need = dataBytes(dtype, elements(shape));
+    if (need > b.remaining() - 4) {
+      throw new SnapshotFormatException("tensor '" + wantName + "' needs " + need + " bytes, only "
+          + Math.max(0, b.remaining() - 4) + " remain before the checksum");
+    }
+    return shape;
+  }
+
+  static void requireShape(String name, int[] shape, int... want) {
+    if (!Arrays.equals(shape, want)) {
+      throw new SnapshotFormatException("tensor '" + name + "' has shape " + Arrays.toString(shape)
+          + ", the config implies " + Arrays.toString(want));
+    }
+  }
+
   private static void readTensorInto(ByteBuffer b, Tensor want) {
     int nameLen = b.get() & 0xFF;
     byte[] name = new byte[nameLen];
@@ -251,7 +385,7 @@ public final class SnapshotCodec {
     return n;
   }
 
-  private static void writeConfig(ByteBuffer b, ModelConfig c) {
+  private static void writeConfig(ByteBuffer b, ModelConfig c, int version) {
     b.putInt(c.dim());
     int[] bottom = c.bottom();
     b.put((byte) bottom.length);
@@ -272,9 +406,17 @@ public final class SnapshotCodec {
     b.putLong(c.seed());
     long[] abc = RobeEmbedding.hashParameters(c.seed());
     b.putLong(abc[0]).putLong(abc[1]).putLong(abc[2]);
+    if (version >= 2) {
+      ModelConfig.Quantization q = c.quantization();
+      b.put((byte) q.precision().ordinal());
+      b.putInt(q.group());
+      b.put((byte) q.scaleDtype().ordinal());
+      b.putFloat(q.cacheFraction());
+      b.put((byte) q.cachePolicy().ordinal());
+    }
   }
 
-  private static ModelConfig readConfig(ByteBuffer b) {
+  private static ModelConfig readConfig(ByteBuffer b, int version) {
     int dim = b.getInt();
     int[] bottom = readWidths(b, "bottom");
     int[] top = readWidths(b, "top");
@@ -302,9 +444,28 @@ public final class SnapshotCodec {
     float eps = b.getFloat();
     long seed = b.getLong();
     long[] abc = {b.getLong(), b.getLong(), b.getLong()};
+    ModelConfig.Quantization q = ModelConfig.Quantization.FP32;
+    if (version >= 2) {
+      int precision = b.get();
+      int group = b.getInt();
+      int scale = b.get();
+      float fraction = b.getFloat();
+      int policy = b.get();
+      if (precision < 0 || precision >= ModelConfig.Precision.values().length) {
+        throw new SnapshotFormatException("unknown precision " + precision);
+      }
+      if (scale < 0 || scale >= ModelConfig.ScaleDtype.values().length) {
+        throw new SnapshotFormatException("unknown scale dtype " + scale);
+      }
+      if (policy < 0 || policy >= ModelConfig.CachePolicy.values().length) {
+        throw new SnapshotFormatException("unknown cache policy " + policy);
+      }
+      q = new ModelConfig.Quantization(ModelConfig.Precision.values()[precision], group,
+          ModelConfig.ScaleDtype.values()[scale], fraction, ModelConfig.CachePolicy.values()[policy]);
+    }
     ModelConfig c = new ModelConfig(dim, bottom, top, self == 1, ModelConfig.EmbeddingKind.values()[emb], robeSize,
         robeZ, rows, ModelConfig.OptimizerKind.values()[opt], ModelConfig.EmbeddingAdagrad.values()[state], lrDense,
-        lrEmb, eps, seed);
+        lrEmb, eps, seed, q);
     if (!Arrays.equals(abc, RobeEmbedding.hashParameters(seed))) {
       throw new SnapshotFormatException("hash parameters " + Arrays.toString(abc) + " do not match seed " + seed);
     }
@@ -326,7 +487,7 @@ public final class SnapshotCodec {
     return w;
   }
 
-  private static byte[] bytes(String s) {
+  static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 

@@ -1,63 +1,28 @@
 package io.tinyrec.model.nn;
 
 import io.tinyrec.model.ModelConfig;
-import java.util.Arrays;
 
 /**
- * The 26 categorical embeddings, stored in one float array that is read in fixed-length chunks at
- * computed addresses. Subclasses only decide the addresses: {@link RobeEmbedding} hashes chunks
- * into a shared array, {@link HashEmbedding} gives each feature its own table.
+ * The 26 categorical embeddings: one storage read in fixed-length chunks at computed addresses,
+ * with sparse gradients and a per-block optimizer update. {@link FloatEmbedding} keeps the storage
+ * as a float32 array (ROBE-Z or hash tables); {@link QuantizedRobeEmbedding} keeps the ROBE-Z
+ * array as INT8 or INT4 codes with an FP32 cache of hot lines.
  *
- * <p>The array is divided into aligned blocks of {@link #blockSize()} floats: Z floats of the
- * ROBE-Z array, one row of a hash table. Gradients of a batch are summed per element (colliding
- * entries share parameters, so their gradients add) and the touched blocks are listed; the
- * optimizer then updates block by block. The touched blocks of the last batch are what a sparse
- * model delta carries. Adagrad keeps its accumulators either one per float (element-wise, as
- * PyTorch's Adagrad does on the peer's shared array; the default) or one per block (row-wise,
- * 1/blockSize of the memory). A float of a touched block that no lookup read has a zero gradient,
- * and both rules leave it and its accumulator exactly as they were.
+ * <p>The storage is divided into aligned blocks of {@link #blockSize()} floats; a batch's
+ * gradients are summed per element (colliding entries share parameters, so their gradients add)
+ * and the touched blocks are listed, then the optimizer updates block by block.
  *
  * <p>Lifecycle per batch: {@link #lookup}, then {@link #accumulateGradients}, then
- * {@link #applyUpdateInPlace}. Not thread-safe.
+ * {@link #applyUpdateInPlace} (or {@link #discardGradients}). Not thread-safe.
  */
-public abstract sealed class Embedding permits RobeEmbedding, HashEmbedding {
-  protected final int dim;
-  protected final int chunkLen;
-  protected final int chunks;
-  protected final float[] weights;
-  private final int blockSize;
-  private final int numBlocks;
-  private final boolean elementwiseState;
-  private float[] state = new float[0];
-
-  private int capacity;
-  private int[] addr = new int[0];
-  private int lastBatch;
-
-  /** Gradient of the current batch, same layout as the weights; non-zero only in touched blocks. */
-  private float[] grad = new float[0];
-  /** One bit per block: set while the block is in the touched list. */
-  private final long[] touchedBits;
-  private int[] touched = new int[1024];
-  private int touchedCount;
-
-  protected Embedding(int dim, int chunkLen, long size, int blockSize, boolean elementwiseState) {
-    if (size > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException("embedding of " + size + " floats exceeds one Java array");
-    }
-    this.dim = dim;
-    this.chunkLen = chunkLen;
-    this.chunks = dim / chunkLen;
-    this.weights = new float[(int) size];
-    this.blockSize = blockSize;
-    this.elementwiseState = elementwiseState;
-    this.numBlocks = (int) ((size + blockSize - 1) / blockSize);
-    this.touchedBits = new long[(numBlocks + 63) / 64];
-  }
+public abstract sealed class Embedding permits FloatEmbedding, QuantizedRobeEmbedding {
 
   /** Builds the embedding a config asks for, with its initial weights drawn from rng. */
   public static Embedding create(ModelConfig c, java.util.random.RandomGenerator rng) {
     boolean elementwise = c.embeddingAdagrad() == ModelConfig.EmbeddingAdagrad.ELEMENTWISE;
+    if (c.quantization().quantized()) {
+      return new QuantizedRobeEmbedding(c, rng);
+    }
     return c.embedding() == ModelConfig.EmbeddingKind.ROBE
         ? new RobeEmbedding(c.dim(), c.robeSize(), c.robeZ(), elementwise, c.seed(), rng)
         : new HashEmbedding(c.dim(), c.rowsPerTable(), elementwise, rng);
@@ -66,145 +31,73 @@ public abstract sealed class Embedding permits RobeEmbedding, HashEmbedding {
   /** Start of chunk {@code chunk} of the embedding of category value v of feature t. */
   public abstract int address(int t, long v, int chunk);
 
-  public int dim() {
-    return dim;
-  }
+  public abstract int dim();
 
-  public int blockSize() {
-    return blockSize;
-  }
+  /** Floats per block: the unit of touched-block tracking and of the row-wise optimizer state. */
+  public abstract int blockSize();
 
-  public int numBlocks() {
-    return numBlocks;
-  }
+  public abstract int numBlocks();
 
-  /** The live parameter array; after writing it directly, nothing else needs refreshing. */
-  public float[] weights() {
-    return weights;
-  }
+  /**
+   * The live float32 parameter array; after writing it directly, nothing else needs refreshing.
+   *
+   * @throws UnsupportedOperationException for a quantized embedding, which has no such array
+   */
+  public abstract float[] weights();
 
   /** Whether Adagrad keeps one accumulator per float (true) or one per block (false). */
-  public boolean elementwiseState() {
-    return elementwiseState;
-  }
+  public abstract boolean elementwiseState();
 
-  /** Accumulators a stateful optimizer keeps: one per float (element-wise) or one per block (row-wise). */
-  public int stateLength() {
-    return elementwiseState ? weights.length : numBlocks;
-  }
+  /**
+   * Accumulators a stateful optimizer keeps in {@link #optimizerState()}.
+   *
+   * @throws UnsupportedOperationException for a quantized embedding, whose state lives beside its lines
+   */
+  public abstract int stateLength();
 
-  /** Adagrad accumulators ({@link #stateLength()} of them); empty for SGD or before the first update. */
-  public float[] optimizerState() {
-    return state;
-  }
+  /**
+   * Adagrad accumulators of a float32 embedding; empty for SGD or before the first update.
+   *
+   * @throws UnsupportedOperationException for a quantized embedding, whose state lives beside its lines
+   */
+  public abstract float[] optimizerState();
 
-  public void setOptimizerState(float[] s) {
-    if (s.length != 0 && s.length != stateLength()) {
-      throw new IllegalArgumentException("embedding optimizer state must have 0 or " + stateLength()
-          + " accumulators (one per " + (elementwiseState ? "float" : "block") + "), got " + s.length);
-    }
-    state = s;
-  }
+  /** @throws UnsupportedOperationException for a quantized embedding */
+  public abstract void setOptimizerState(float[] s);
+
+  /** Allocates the optimizer's state now (zeros, as the first update would). */
+  public abstract void allocateOptimizerState();
 
   /** out[(b*26 + t)*dim + j] = element j of the embedding of feature t of row b. */
-  public void lookup(int batch, long[] cats, float[] out) {
-    int n = batch * ModelConfig.NUM_SPARSE * chunks;
-    if (n > capacity) {
-      capacity = n;
-      addr = new int[n];
-    }
-    int a = 0;
-    for (int b = 0; b < batch; b++) {
-      for (int t = 0; t < ModelConfig.NUM_SPARSE; t++) {
-        long v = cats[b * ModelConfig.NUM_SPARSE + t];
-        for (int c = 0; c < chunks; c++) {
-          int off = address(t, v, c);
-          addr[a] = off;
-          System.arraycopy(weights, off, out, a * chunkLen, chunkLen);
-          a++;
-        }
-      }
-    }
-    lastBatch = batch;
-  }
+  public abstract void lookup(int batch, long[] cats, float[] out);
 
   /** Adds dEmb (same layout as lookup's output) into the gradients of the blocks the last lookup read. */
-  public void accumulateGradients(float[] dEmb) {
-    if (grad.length == 0) {
-      grad = new float[weights.length];
-    }
-    int n = lastBatch * ModelConfig.NUM_SPARSE * chunks;
-    for (int a = 0; a < n; a++) {
-      int off = addr[a];
-      Kernels.addInPlace(chunkLen, dEmb, a * chunkLen, grad, off);
-      int last = (off + chunkLen - 1) / blockSize;
-      for (int blk = off / blockSize; blk <= last; blk++) {
-        long bit = 1L << blk;
-        if ((touchedBits[blk >>> 6] & bit) == 0) {
-          touchedBits[blk >>> 6] |= bit;
-          if (touchedCount == touched.length) {
-            touched = Arrays.copyOf(touched, touched.length * 2);
-          }
-          touched[touchedCount++] = blk;
-        }
-      }
-    }
-  }
+  public abstract void accumulateGradients(float[] dEmb);
 
   /** The gradient accumulated for array element i since the last update (0 if untouched). */
-  public float gradientAt(int i) {
-    return grad.length == 0 ? 0f : grad[i];
-  }
+  public abstract float gradientAt(int i);
 
   /** Number of blocks the current batch's gradients touch. */
-  public int touchedBlocks() {
-    return touchedCount;
-  }
+  public abstract int touchedBlocks();
 
   /** Block index of touched slot s, in first-touch order. */
-  public int touchedBlock(int s) {
-    return touched[s];
-  }
+  public abstract int touchedBlock(int s);
 
   /** Whether every accumulated gradient is finite. */
-  public boolean gradientsFinite() {
-    float s = 0f;
-    for (int t = 0; t < touchedCount; t++) {
-      int start = touched[t] * blockSize;
-      int end = Math.min(weights.length, start + blockSize);
-      for (int i = start; i < end; i++) {
-        s += grad[i] * 0f;
-      }
-    }
-    return s == 0f;
-  }
+  public abstract boolean gradientsFinite();
 
   /** Applies the optimizer to every touched block, then forgets the gradients. */
-  public void applyUpdateInPlace(Optimizer opt, float lr) {
-    if (opt.hasState() && state.length == 0) {
-      state = new float[stateLength()];
-    }
-    for (int t = 0; t < touchedCount; t++) {
-      int blk = touched[t];
-      int start = blk * blockSize;
-      int len = Math.min(blockSize, weights.length - start);
-      if (elementwiseState) {
-        opt.elementStepInPlace(weights, grad, state, start, len, lr);
-      } else {
-        opt.rowStepInPlace(weights, grad, start, len, state, blk, lr);
-      }
-    }
-    discardGradients();
-  }
+  public abstract void applyUpdateInPlace(Optimizer opt, float lr);
 
   /** Drops the accumulated gradients without applying them (a skipped update). */
-  public void discardGradients() {
-    for (int t = 0; t < touchedCount; t++) {
-      int blk = touched[t];
-      int start = blk * blockSize;
-      Arrays.fill(grad, start, Math.min(weights.length, start + blockSize), 0f);
-      touchedBits[blk >>> 6] = 0L;
-    }
-    touchedCount = 0;
-  }
+  public abstract void discardGradients();
+
+  /**
+   * Bytes the embedding's parameters take in memory: the float32 array, or the quantized codes
+   * plus their scales and biases plus the FP32 cache with its bookkeeping.
+   */
+  public abstract long storageBytes();
+
+  /** Bytes of the embedding's optimizer state as allocated now (0 for SGD or before it exists). */
+  public abstract long optimizerStateBytes();
 }

@@ -7,7 +7,7 @@ import java.util.random.RandomGenerator;
  * rows and value v of feature t uses row (v mod R) of table t. Tables are stored back to back, so
  * row r of table t starts at ((t * R) + r) * d.
  */
-public final class HashEmbedding extends Embedding {
+public final class HashEmbedding extends FloatEmbedding {
   private final int rows;
 
   HashEmbedding(int dim, int rows, boolean elementwiseState, RandomGenerator init) {

@@ -160,6 +160,25 @@ public final class Kernels {
     }
   }
 
+  /**
+   * {@link #adagradInPlace(int, float[], float[], float[], float, float)} on n elements at separate
+   * offsets of each array (w[wOff ..], g[gOff ..], s[sOff ..]), with the same arithmetic, so it
+   * rounds exactly as the other forms do.
+   */
+  public static void adagradInPlace(int n, float[] w, int wOff, float[] g, int gOff, float[] s, int sOff, float lr,
+      float eps) {
+    if (VECTOR) {
+      VectorKernels.adagradInPlace(n, w, wOff, g, gOff, s, sOff, lr, eps);
+      return;
+    }
+    for (int i = 0; i < n; i++) {
+      float gi = g[gOff + i];
+      float si = s[sOff + i] + gi * gi;
+      s[sOff + i] = si;
+      w[wOff + i] -= lr * gi / ((float) Math.sqrt(si) + eps);
+    }
+  }
+
   /** out[j] = sum over rows i < m of x[i*ld + j], for j < n, summed in row order. */
   public static void columnSums(int m, int n, float[] x, int ld, float[] out) {
     if (VECTOR) {

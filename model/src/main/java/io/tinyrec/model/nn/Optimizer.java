@@ -31,6 +31,19 @@ public sealed interface Optimizer permits Optimizer.Sgd, Optimizer.Adagrad {
    */
   void elementStepInPlace(float[] w, float[] g, float[] state, int off, int len, float lr);
 
+  /**
+   * {@link #elementStepInPlace(float[], float[], float[], int, int, float)} with each array at its
+   * own offset (a cached line's weights and state, and the batch's gradient of that line); the
+   * same arithmetic, so the same bits.
+   */
+  void elementStepInPlace(float[] w, int wOff, float[] g, int gOff, float[] state, int sOff, int len, float lr);
+
+  /**
+   * {@link #rowStepInPlace(float[], float[], int, int, float[], int, float)} with the weights and
+   * the gradient at their own offsets; the same arithmetic, so the same bits.
+   */
+  void rowStepInPlace(float[] w, int wOff, float[] g, int gOff, int len, float[] state, int block, float lr);
+
   /** Plain SGD: w -= lr * g. */
   record Sgd() implements Optimizer {
     @Override
@@ -53,6 +66,19 @@ public sealed interface Optimizer permits Optimizer.Sgd, Optimizer.Adagrad {
     @Override
     public void elementStepInPlace(float[] w, float[] g, float[] state, int off, int len, float lr) {
       rowStepInPlace(w, g, off, len, state, 0, lr);
+    }
+
+    @Override
+    public void elementStepInPlace(float[] w, int wOff, float[] g, int gOff, float[] state, int sOff, int len,
+        float lr) {
+      rowStepInPlace(w, wOff, g, gOff, len, state, 0, lr);
+    }
+
+    @Override
+    public void rowStepInPlace(float[] w, int wOff, float[] g, int gOff, int len, float[] state, int block, float lr) {
+      for (int i = 0; i < len; i++) {
+        w[wOff + i] -= lr * g[gOff + i];
+      }
     }
   }
 
@@ -95,6 +121,27 @@ public sealed interface Optimizer permits Optimizer.Sgd, Optimizer.Adagrad {
     @Override
     public void elementStepInPlace(float[] w, float[] g, float[] state, int off, int len, float lr) {
       Kernels.adagradInPlace(len, w, g, state, off, lr, eps);
+    }
+
+    @Override
+    public void elementStepInPlace(float[] w, int wOff, float[] g, int gOff, float[] state, int sOff, int len,
+        float lr) {
+      Kernels.adagradInPlace(len, w, wOff, g, gOff, state, sOff, lr, eps);
+    }
+
+    @Override
+    public void rowStepInPlace(float[] w, int wOff, float[] g, int gOff, int len, float[] state, int block, float lr) {
+      float sq = 0f;
+      for (int i = 0; i < len; i++) {
+        float gi = g[gOff + i];
+        sq += gi * gi;
+      }
+      float acc = state[block] + sq / len;
+      state[block] = acc;
+      float scale = lr / ((float) Math.sqrt(acc) + eps);
+      for (int i = 0; i < len; i++) {
+        w[wOff + i] -= scale * g[gOff + i];
+      }
     }
   }
 }

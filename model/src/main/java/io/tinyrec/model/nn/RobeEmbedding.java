@@ -12,7 +12,7 @@ import java.util.random.RandomGenerator;
  * universal hash h(x, c) = (A * (x mod P) + B * c + C) mod P, P = 2038074743. A, B and C are drawn
  * from the model seed. Blocks of Z elements are contiguous; colliding entries share parameters.
  */
-public final class RobeEmbedding extends Embedding {
+public final class RobeEmbedding extends FloatEmbedding {
   public static final long P = 2038074743L;
   private final long a;
   private final long b;

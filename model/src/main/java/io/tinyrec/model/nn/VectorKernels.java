@@ -545,6 +545,24 @@ final class VectorKernels {
     }
   }
 
+  static void adagradInPlace(int n, float[] w, int wOff, float[] g, int gOff, float[] s, int sOff, float lr,
+      float eps) {
+    int n16 = n & ~15;
+    for (int i = 0; i < n16; i += 16) {
+      FloatVector gv = FloatVector.fromArray(S, g, gOff + i);
+      FloatVector sv = FloatVector.fromArray(S, s, sOff + i).add(gv.mul(gv));
+      sv.intoArray(s, sOff + i);
+      FloatVector step = gv.mul(lr).div(sv.sqrt().add(eps));
+      FloatVector.fromArray(S, w, wOff + i).sub(step).intoArray(w, wOff + i);
+    }
+    for (int i = n16; i < n; i++) {
+      float gi = g[gOff + i];
+      float si = s[sOff + i] + gi * gi;
+      s[sOff + i] = si;
+      w[wOff + i] -= lr * gi / ((float) Math.sqrt(si) + eps);
+    }
+  }
+
   /** c[i*ldc] (+)= dot(a[i*ars ..], b[..]) over k, for a single output column (the logit layer). */
   private static void rowDots(int m, int k, float[] a, int aOff, int ars, float[] b, int bOff, float[] c, int cOff,
       int ldc, boolean accumulate) {

@@ -1,5 +1,6 @@
 package io.tinyrec.model.sync;
 
+import io.tinyrec.model.nn.QuantizedArray;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -16,20 +17,45 @@ import java.util.zip.CRC32;
  * the first branch, so the merged model is the learner's model bit for bit; with several, the
  * changes add up as in data-parallel SGD.
  *
+ * <p>A quantized embedding ({@link ModelTensors#lines()}) is carried as whole lines: each changed
+ * line's record after (and before), in the line's form (FP32 if cached, else codes and scales), so
+ * that where nobody else moved a line it arrives bit for bit; the merge, the rebase and
+ * {@link #rebaseChunks} follow the same three rules as for floats, on whole records first and on
+ * the lines' float32 values where arithmetic is needed (a result is cached or re-quantized with
+ * stochastic rounding, as the line is held where it lands).
+ *
  * <p>Wire form (little-endian): magic "TRDL", u8 hasBefore, i32 arrays, then per array: i32 chunk
  * count, the chunk indices (i32, increasing), the "after" floats of those chunks in order, and the
- * "before" floats if present; then a CRC-32 of everything before it. Immutable once built.
+ * "before" floats if present; then, for a quantized embedding only: i32 line count, the line
+ * indices (i32, increasing), i32 byte length and the "after" records, and the same for the
+ * "before" records if present; then a CRC-32 of everything before it. Immutable once built.
  */
 public final class ChunkDelta {
   private static final byte[] MAGIC = {'T', 'R', 'D', 'L'};
+  private static final byte[] NO_BYTES = new byte[0];
   private final int[][] chunks;
   private final float[][] after;
   private final float[][] before;
+  /**
+   * Changed lines of a quantized embedding (increasing), and their records concatenated; lines is
+   * null when the model has no quantized embedding (and the wire form then has no line section).
+   */
+  private final int[] lines;
+  private final byte[] linesAfter;
+  private final byte[] linesBefore;
 
   private ChunkDelta(int[][] chunks, float[][] after, float[][] before) {
+    this(chunks, after, before, null, NO_BYTES, before == null ? null : NO_BYTES);
+  }
+
+  private ChunkDelta(int[][] chunks, float[][] after, float[][] before, int[] lines, byte[] linesAfter,
+      byte[] linesBefore) {
     this.chunks = chunks;
     this.after = after;
     this.before = before;
+    this.lines = lines;
+    this.linesAfter = linesAfter;
+    this.linesBefore = linesBefore;
   }
 
   /**
@@ -65,7 +91,54 @@ public final class ChunkDelta {
         bef[i] = gather(x, len, idx[i]);
       }
     }
-    return new ChunkDelta(idx, aft, bef);
+    QuantizedArray q = now.lines();
+    if (q == null) {
+      return new ChunkDelta(idx, aft, bef);
+    }
+    QuantizedArray old = base.lines();
+    int[] changed = new int[16];
+    int k = 0;
+    Records a = new Records(q);
+    Records b = withBefore ? new Records(q) : null;
+    for (int l = 0; l < q.numLines(); l++) {
+      if (!q.lineEquals(l, old)) {
+        if (k == changed.length) {
+          changed = Arrays.copyOf(changed, k * 2);
+        }
+        changed[k++] = l;
+        a.add(q, l);
+        if (withBefore) {
+          b.add(old, l);
+        }
+      }
+    }
+    return new ChunkDelta(idx, aft, bef, Arrays.copyOf(changed, k), a.bytes(), withBefore ? b.bytes() : null);
+  }
+
+  /** A growable run of line records. */
+  private static final class Records {
+    private final ByteBuffer one;
+    private byte[] buf = new byte[1024];
+    private int size;
+
+    Records(QuantizedArray shape) {
+      one = shape.recordBuffer();
+    }
+
+    void add(QuantizedArray from, int l) {
+      one.clear();
+      from.writeRecord(l, one);
+      int n = one.position();
+      if (size + n > buf.length) {
+        buf = Arrays.copyOf(buf, Math.max(size + n, buf.length * 2));
+      }
+      System.arraycopy(one.array(), 0, buf, size, n);
+      size += n;
+    }
+
+    byte[] bytes() {
+      return Arrays.copyOf(buf, size);
+    }
   }
 
   private static float[] gather(float[] src, int len, int[] idx) {
@@ -88,13 +161,18 @@ public final class ChunkDelta {
     return before != null;
   }
 
-  /** Number of changed chunks over all arrays. */
+  /** Number of changed chunks over all arrays, plus changed lines of a quantized embedding. */
   public int chunkCount() {
-    int n = 0;
+    int n = lineCount();
     for (int[] c : chunks) {
       n += c.length;
     }
     return n;
+  }
+
+  /** Number of changed lines of a quantized embedding. */
+  public int lineCount() {
+    return lines == null ? 0 : lines.length;
   }
 
   public boolean isEmpty() {
@@ -120,7 +198,127 @@ public final class ChunkDelta {
         }
       }
     }
-    return new ChunkDelta(chunks, merged, null);
+    QuantizedArray q = model.lines();
+    if (q == null || lineCount() == 0) {
+      return new ChunkDelta(chunks, merged, null, lines, NO_BYTES, null);
+    }
+    LineWork w = new LineWork(q);
+    ByteBuffer a = wrap(linesAfter);
+    ByteBuffer b = wrap(linesBefore);
+    Records out = new Records(q);
+    for (int l : lines) {
+      int aStart = a.position();
+      int aLen = q.recordSizeAt(a, l);
+      int bStart = b.position();
+      int bLen = q.recordSizeAt(b, l);
+      if (w.equalsRecord(q, l, linesBefore, bStart, bLen)) {
+        q.installRecord(l, a);
+      } else {
+        w.mergeLine(q, l, a, b);
+      }
+      a.position(aStart + aLen);
+      b.position(bStart + bLen);
+      out.add(q, l);
+    }
+    return new ChunkDelta(chunks, merged, null, lines, out.bytes(), null);
+  }
+
+  private static ByteBuffer wrap(byte[] b) {
+    return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /** Scratch for the line rules: one record and the float32 values and state of up to three lines. */
+  private static final class LineWork {
+    final ByteBuffer one;
+    final float[] xw;
+    final float[] xs;
+    final float[] yw;
+    final float[] ys;
+    final float[] zw;
+    final float[] zs;
+
+    LineWork(QuantizedArray q) {
+      one = q.recordBuffer();
+      int n = q.lineLength();
+      xw = new float[n];
+      xs = new float[n + 1];
+      yw = new float[n];
+      ys = new float[n + 1];
+      zw = new float[n];
+      zs = new float[n + 1];
+    }
+
+    /** Whether line l of q has exactly the record rec[off .. off+len). */
+    boolean equalsRecord(QuantizedArray q, int l, byte[] rec, int off, int len) {
+      one.clear();
+      q.writeRecord(l, one);
+      return one.position() == len && Arrays.equals(one.array(), 0, len, rec, off, off + len);
+    }
+
+    /**
+     * The merger's rule where another learner moved line l since this learner's "before": element
+     * by element, as {@link ChunkDelta#mergeArray} does for floats, accumulators first. The
+     * result is cached if the learner sent the line cached, else re-quantized.
+     */
+    void mergeLine(QuantizedArray q, int l, ByteBuffer after, ByteBuffer before) {
+      int n = q.lengthOf(l);
+      int ns = q.logicalStateLength(l);
+      q.readLogical(l, xw, xs);
+      boolean cached = q.readRecordLogical(l, after, yw, ys);
+      q.readRecordLogical(l, before, zw, zs);
+      for (int k = 0; k < ns; k++) {
+        if (Float.floatToRawIntBits(xs[k]) == Float.floatToRawIntBits(zs[k])) {
+          xs[k] = ys[k];
+        } else {
+          xs[k] += ys[k] - zs[k];
+        }
+      }
+      boolean element = q.stateKind() == QuantizedArray.StateKind.ELEMENT;
+      int first = l * q.lineLength();
+      int z = ns == 0 || element ? 1 : q.blockZ();
+      for (int j = 0; j < n; j++) {
+        if (Float.floatToRawIntBits(xw[j]) == Float.floatToRawIntBits(zw[j])) {
+          xw[j] = yw[j];
+        } else {
+          float change = yw[j] - zw[j];
+          if (ns > 0) {
+            int k = element ? j : (first + j) / z - first / z;
+            float mine = ys[k];
+            float all = xs[k];
+            if (all > mine) {
+              change *= (float) Math.sqrt(mine / all);
+            }
+          }
+          xw[j] += change;
+        }
+      }
+      q.writeLogical(l, xw, xs, cached);
+    }
+
+    /** target := global + (target - sent), element by element, in target's form (the float rules of rebase). */
+    void rebaseLine(QuantizedArray target, int l, QuantizedArray sent, QuantizedArray global) {
+      int n = target.lengthOf(l);
+      int ns = target.logicalStateLength(l);
+      target.readLogical(l, xw, xs);
+      sent.readLogical(l, yw, ys);
+      global.readLogical(l, zw, zs);
+      combine(xw, yw, zw, n);
+      combine(xs, ys, zs, ns);
+      target.writeLogical(l, xw, xs, target.isCached(l));
+    }
+
+    /** t := (t == o ? n : n != o ? n + (t - o) : t), element by element, for the line rules. */
+    static void combine(float[] t, float[] o, float[] nw, int count) {
+      for (int j = 0; j < count; j++) {
+        int tb = Float.floatToRawIntBits(t[j]);
+        int ob = Float.floatToRawIntBits(o[j]);
+        if (tb == ob) {
+          t[j] = nw[j];
+        } else if (Float.floatToRawIntBits(nw[j]) != ob) {
+          t[j] = nw[j] + (t[j] - o[j]);
+        }
+      }
+    }
   }
 
   /**
@@ -177,7 +375,15 @@ public final class ChunkDelta {
     for (int i = 0; i < chunks.length; i++) {
       now[i] = gather(model.array(i), model.chunkLength(i), chunks[i]);
     }
-    return new ChunkDelta(chunks, now, null);
+    QuantizedArray q = model.lines();
+    if (q == null || lineCount() == 0) {
+      return new ChunkDelta(chunks, now, null, lines, NO_BYTES, null);
+    }
+    Records out = new Records(q);
+    for (int l : lines) {
+      out.add(q, l);
+    }
+    return new ChunkDelta(chunks, now, null, lines, out.bytes(), null);
   }
 
   /**
@@ -206,6 +412,34 @@ public final class ChunkDelta {
         }
       }
     }
+    QuantizedArray q = target.lines();
+    if (q == null || lineCount() == 0) {
+      return;
+    }
+    LineWork w = new LineWork(q);
+    ByteBuffer n = wrap(linesAfter);
+    ByteBuffer o = wrap(old.linesAfter);
+    for (int l : lines) {
+      int nStart = n.position();
+      int nLen = q.recordSizeAt(n, l);
+      int oStart = o.position();
+      int oLen = q.recordSizeAt(o, l);
+      if (w.equalsRecord(q, l, old.linesAfter, oStart, oLen)) {
+        q.installRecord(l, n);
+      } else if (nLen != oLen || !Arrays.equals(linesAfter, nStart, nStart + nLen, old.linesAfter, oStart,
+          oStart + oLen)) {
+        int len = q.lengthOf(l);
+        int ns = q.logicalStateLength(l);
+        q.readLogical(l, w.xw, w.xs);
+        q.readRecordLogical(l, o, w.yw, w.ys);
+        q.readRecordLogical(l, n, w.zw, w.zs);
+        LineWork.combine(w.xw, w.yw, w.zw, len);
+        LineWork.combine(w.xs, w.ys, w.zs, ns);
+        q.writeLogical(l, w.xw, w.xs, q.isCached(l));
+      }
+      n.position(nStart + nLen);
+      o.position(oStart + oLen);
+    }
   }
 
   /** Sets the touched chunks of the model to this delta's "after" values (how a sync is applied). */
@@ -220,6 +454,13 @@ public final class ChunkDelta {
         int m = Math.min(len, g.length - from);
         System.arraycopy(after[i], p, g, from, m);
         p += m;
+      }
+    }
+    QuantizedArray q = model.lines();
+    if (q != null && lines != null) {
+      ByteBuffer a = wrap(linesAfter);
+      for (int l : lines) {
+        q.installRecord(l, a);
       }
     }
   }
@@ -248,6 +489,32 @@ public final class ChunkDelta {
         }
       }
     }
+    QuantizedArray q = local.lines();
+    if (q == null) {
+      return;
+    }
+    QuantizedArray sent = sentPoint.lines();
+    QuantizedArray glob = global.lines();
+    LineWork w = null;
+    ByteBuffer one = null;
+    for (int l = 0; l < q.numLines(); l++) {
+      if (q.lineEquals(l, sent)) {
+        if (!q.lineEquals(l, glob)) {
+          if (one == null) {
+            one = q.recordBuffer();
+          }
+          one.clear();
+          glob.writeRecord(l, one);
+          one.flip();
+          q.installRecord(l, one);
+        }
+      } else if (!glob.lineEquals(l, sent)) {
+        if (w == null) {
+          w = new LineWork(q);
+        }
+        w.rebaseLine(q, l, sent, glob);
+      }
+    }
   }
 
   private void requireLayout(ModelTensors model) {
@@ -263,6 +530,13 @@ public final class ChunkDelta {
         }
       }
     }
+    if ((lines != null) != (model.lines() != null)) {
+      throw new IllegalArgumentException("delta and model differ: one has a quantized embedding, the other not");
+    }
+    if (lineCount() > 0 && lines[lines.length - 1] >= model.lines().numLines()) {
+      throw new IllegalArgumentException("delta line " + lines[lines.length - 1] + " is outside the model's "
+          + model.lines().numLines() + " lines");
+    }
   }
 
   /** The wire form (see the class comment). */
@@ -270,6 +544,10 @@ public final class ChunkDelta {
     long size = 4 + 1 + 4 + 4;
     for (int i = 0; i < chunks.length; i++) {
       size += 4 + 4L * chunks[i].length + 4L * after[i].length * (before == null ? 1 : 2);
+    }
+    boolean quantized = lines != null;
+    if (quantized) {
+      size += 4 + 4L * lines.length + 4 + linesAfter.length + (before == null ? 0 : 4 + linesBefore.length);
     }
     ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(size)).order(ByteOrder.LITTLE_ENDIAN);
     b.put(MAGIC).put((byte) (before == null ? 0 : 1)).putInt(chunks.length);
@@ -282,6 +560,16 @@ public final class ChunkDelta {
       if (before != null) {
         b.asFloatBuffer().put(before[i]);
         b.position(b.position() + 4 * before[i].length);
+      }
+    }
+    if (quantized) {
+      b.putInt(lines.length);
+      for (int l : lines) {
+        b.putInt(l);
+      }
+      b.putInt(linesAfter.length).put(linesAfter);
+      if (before != null) {
+        b.putInt(linesBefore.length).put(linesBefore);
       }
     }
     CRC32 crc = new CRC32();
@@ -341,12 +629,60 @@ public final class ChunkDelta {
           b.position(b.position() + 4 * total);
         }
       }
+      QuantizedArray q = layout.lines();
+      if (q == null) {
+        if (b.remaining() != 4) {
+          throw new IllegalArgumentException("model delta has " + (b.remaining() - 4) + " unexpected trailing bytes");
+        }
+        return new ChunkDelta(idx, aft, bef);
+      }
+      int k = b.getInt();
+      if (k < 0 || k > q.numLines()) {
+        throw new IllegalArgumentException("model delta names " + k + " lines of an array of " + q.numLines());
+      }
+      int[] lines = new int[k];
+      for (int j = 0; j < k; j++) {
+        lines[j] = b.getInt();
+        if (lines[j] < 0 || lines[j] >= q.numLines() || (j > 0 && lines[j] <= lines[j - 1])) {
+          throw new IllegalArgumentException("model delta line " + lines[j] + " is out of order or outside 0.."
+              + (q.numLines() - 1));
+        }
+      }
+      byte[] la = readRecords(b, q, lines, "after");
+      byte[] lb = hasBefore ? readRecords(b, q, lines, "before") : null;
       if (b.remaining() != 4) {
         throw new IllegalArgumentException("model delta has " + (b.remaining() - 4) + " unexpected trailing bytes");
       }
-      return new ChunkDelta(idx, aft, bef);
+      return new ChunkDelta(idx, aft, bef, lines, la, lb);
     } catch (BufferUnderflowException e) {
       throw new IllegalArgumentException("model delta is truncated", e);
     }
+  }
+
+  /** Reads a length-prefixed run of line records and checks that it holds exactly one record per line. */
+  private static byte[] readRecords(ByteBuffer b, QuantizedArray q, int[] lines, String which) {
+    int len = b.getInt();
+    if (len < 0 || len > b.remaining() - 4) {
+      throw new IllegalArgumentException("model delta's " + which + " line records claim " + len + " bytes, "
+          + Math.max(0, b.remaining() - 4) + " remain");
+    }
+    byte[] out = new byte[len];
+    b.get(out);
+    ByteBuffer r = wrap(out);
+    for (int l : lines) {
+      if (r.remaining() < 1) {
+        throw new IllegalArgumentException("model delta's " + which + " line records end before line " + l);
+      }
+      int size = q.recordSizeAt(r, l);
+      if (size > r.remaining()) {
+        throw new IllegalArgumentException("model delta's " + which + " record of line " + l + " is truncated");
+      }
+      r.position(r.position() + size);
+    }
+    if (r.hasRemaining()) {
+      throw new IllegalArgumentException("model delta's " + which + " line records have " + r.remaining()
+          + " bytes more than its " + lines.length + " lines need");
+    }
+    return out;
   }
 }

@@ -2,6 +2,8 @@ package io.tinyrec.model.sync;
 
 import io.tinyrec.model.Dlrm;
 import io.tinyrec.model.nn.Param;
+import io.tinyrec.model.nn.QuantizedArray;
+import io.tinyrec.model.nn.QuantizedRobeEmbedding;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -10,6 +12,10 @@ import java.util.List;
  * then its optimizer state, then the embedding's weights and its per-block optimizer state. Each
  * array is cut into chunks (a whole dense tensor is one chunk; the embedding arrays are cut at
  * their optimizer blocks), and chunks are the unit a {@link ChunkDelta} carries.
+ *
+ * <p>A quantized embedding is not a float array: its {@link QuantizedArray} (codes, scales,
+ * compressed state and FP32 cache) is carried whole as the model's {@link #lines()}, and a delta
+ * carries its changed lines as records (a cached line as FP32, any other as codes and scales).
  *
  * <p>The arrays are the model's live arrays, not copies: after writing them, call
  * {@link Dlrm#weightsChangedInPlace()}. Optimizer state is allocated up front, so two models of
@@ -20,11 +26,14 @@ public final class ModelTensors {
   private final int[] chunkLen;
   /** For a weight array, the index of its Adagrad accumulator array; -1 for none (and for state arrays). */
   private final int[] stateOf;
+  /** The quantized embedding's array, or null for a float32 embedding (which is among the arrays). */
+  private final QuantizedArray lines;
 
-  private ModelTensors(float[][] arrays, int[] chunkLen, int[] stateOf) {
+  private ModelTensors(float[][] arrays, int[] chunkLen, int[] stateOf, QuantizedArray lines) {
     this.arrays = arrays;
     this.chunkLen = chunkLen;
     this.stateOf = stateOf;
+    this.lines = lines;
   }
 
   /** The live arrays of a model (its optimizer state is allocated if it was not yet). */
@@ -44,6 +53,10 @@ public final class ModelTensors {
       }
     }
     var e = model.embedding();
+    if (e instanceof QuantizedRobeEmbedding q) {
+      return new ModelTensors(a.toArray(new float[0][]), len.stream().mapToInt(Integer::intValue).toArray(),
+          state.stream().mapToInt(Integer::intValue).toArray(), q.array());
+    }
     // Chunks of the embedding are its optimizer blocks (element-wise blocks of one float are grouped
     // by 16, so that a delta does not spend an index on every float).
     int weightChunk = e.blockSize() > 1 ? e.blockSize() : 16;
@@ -59,7 +72,7 @@ public final class ModelTensors {
       state.add(-1);
     }
     return new ModelTensors(a.toArray(new float[0][]), len.stream().mapToInt(Integer::intValue).toArray(),
-        state.stream().mapToInt(Integer::intValue).toArray());
+        state.stream().mapToInt(Integer::intValue).toArray(), null);
   }
 
   /** A detached deep copy, with the same chunking. */
@@ -68,7 +81,7 @@ public final class ModelTensors {
     for (int i = 0; i < arrays.length; i++) {
       c[i] = arrays[i].clone();
     }
-    return new ModelTensors(c, chunkLen, stateOf);
+    return new ModelTensors(c, chunkLen, stateOf, lines == null ? null : lines.copy());
   }
 
   /** Overwrites every array with the other's values (same layout required). */
@@ -77,6 +90,14 @@ public final class ModelTensors {
     for (int i = 0; i < arrays.length; i++) {
       System.arraycopy(other.arrays[i], 0, arrays[i], 0, arrays[i].length);
     }
+    if (lines != null) {
+      lines.setFrom(other.lines);
+    }
+  }
+
+  /** The quantized embedding's array (live for a model's tensors), or null for a float32 embedding. */
+  public QuantizedArray lines() {
+    return lines;
   }
 
   public int tensorCount() {
@@ -110,7 +131,7 @@ public final class ModelTensors {
     return (arrays[i].length + chunkLen[i] - 1) / chunkLen[i];
   }
 
-  /** Total floats over all arrays. */
+  /** Total floats over all float arrays (a quantized embedding's array is not counted). */
   public long floatCount() {
     long n = 0;
     for (float[] a : arrays) {
@@ -131,13 +152,19 @@ public final class ModelTensors {
         }
       }
     }
-    return true;
+    return lines == null || lines.sameAs(other.lines);
   }
 
-  /** CRC-32 over every array's float bits, little-endian: a cheap fingerprint of the whole model. */
+  /**
+   * CRC-32 over every array's float bits, little-endian, then every quantized line's record in
+   * line order: a cheap fingerprint of the whole model, blind to how a cache is laid out.
+   */
   public long checksum() {
     java.util.zip.CRC32 crc = new java.util.zip.CRC32();
     forEachBlock((bytes, n) -> crc.update(bytes, 0, n));
+    if (lines != null) {
+      lines.updateChecksum(crc);
+    }
     return crc.getValue();
   }
 
@@ -154,6 +181,9 @@ public final class ModelTensors {
     } catch (java.io.UncheckedIOException e) {
       throw e.getCause();
     }
+    if (lines != null) {
+      lines.writeTo(out);
+    }
   }
 
   /** Overwrites every array with floats written by {@link #writeTo} from a model of the same layout. */
@@ -168,6 +198,9 @@ public final class ModelTensors {
         buf.asFloatBuffer().get(a, j, n);
         j += n;
       }
+    }
+    if (lines != null) {
+      lines.readFrom(in);
     }
   }
 
@@ -198,6 +231,12 @@ public final class ModelTensors {
         throw new IllegalArgumentException("models differ in layout at array " + i + ": " + arrays[i].length
             + " vs " + other.arrays[i].length + " floats");
       }
+    }
+    if ((lines == null) != (other.lines == null)) {
+      throw new IllegalArgumentException("models differ in layout: one has a quantized embedding, the other not");
+    }
+    if (lines != null) {
+      lines.requireSameShape(other.lines);
     }
   }
 }
