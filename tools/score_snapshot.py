@@ -4,6 +4,8 @@
 Usage: tools/score_snapshot.py SNAPSHOT ROWS.tsv
 ROWS.tsv lines are either 'expected_score<TAB>row-without-label' (the golden file format, checked to
 1e-6) or plain Criteo rows with or without a label. Prints one score per row.
+Reads format versions 1 (float32) and 2 (the ROBE-Z array as INT8 or INT4 codes with per-group
+scales and biases, plus the FP32 cache when the snapshot carries training state).
 """
 import math, struct, sys, zlib
 import numpy as np
@@ -14,7 +16,7 @@ def decode(buf):
     if buf[:4] != b"TRSN":
         sys.exit("not a tinyrec snapshot")
     version, flags = struct.unpack_from("<HH", buf, 4)
-    if version != 1:
+    if version not in (1, 2):
         sys.exit(f"unsupported format version {version}")
     if zlib.crc32(buf[:-4]) != struct.unpack_from("<I", buf, len(buf) - 4)[0]:
         sys.exit("checksum mismatch")
@@ -31,6 +33,9 @@ def decode(buf):
     take("<B")  # embedding Adagrad mode: optimizer state only
     take("<fff"); take("<q")
     a, b, c = take("<QQQ")
+    precision, group = 0, 0
+    if version >= 2:
+        precision, group, _scale_dtype, _cache_fraction, _policy = take("<BIBfB")
     take("<qq")
     (count,) = take("<I")
     tensors = {}
@@ -38,9 +43,37 @@ def decode(buf):
         (n,) = take("<B"); name = buf[o:o + n].decode(); o += n
         (r,) = take("<B"); shape = take(f"<{r}I"); (dtype,) = take("<B")
         size = int(np.prod(shape)) if r else 1
-        tensors[name] = np.frombuffer(buf, "<f4", size, o).reshape(shape); o += 4 * size
+        if dtype == 3:  # u4: two codes a byte, element 2k in the low nibble of byte k
+            packed = np.frombuffer(buf, np.uint8, (size + 1) // 2, o); o += (size + 1) // 2
+            codes = np.empty(2 * len(packed), np.uint8)
+            codes[0::2] = packed & 0xF
+            codes[1::2] = packed >> 4
+            tensors[name] = codes[:size].reshape(shape)
+            continue
+        np_dtype, width = DTYPES[dtype]
+        tensors[name] = np.frombuffer(buf, np_dtype, size, o).reshape(shape); o += width * size
     cfg = dict(dim=dim, bottom=bottom, top=top, self=self_int, kind=kind, m=m, z=z, rows=rows, abc=(a, b, c))
+    if precision != 0:
+        tensors["embedding.weights"] = dequantize(tensors, m, group or z)
     return cfg, tensors
+
+# dtype code -> (numpy dtype, bytes per element); 3 (u4) is unpacked above.
+DTYPES = {0: ("<f4", 4), 1: ("<f2", 2), 2: (np.uint8, 1), 4: ("<i4", 4), 5: ("<u2", 2), 6: ("<i8", 8)}
+
+def dequantize(t, m, group):
+    """value = float32(code) * scale + bias, a float32 multiply then a float32 add (§6.3.1)."""
+    g = np.arange(m) // group
+    scale = t["embedding.scale"].astype(np.float32)[g]
+    bias = t["embedding.bias"].astype(np.float32)[g]
+    w = t["embedding.codes"].astype(np.float32) * scale + bias
+    if "cache.lines" in t:  # a snapshot with training state: cached lines are their FP32 copies
+        lines, cached = t["cache.lines"], t["cache.weights"]
+        width = cached.shape[1] if cached.ndim == 2 else 0
+        for k, line in enumerate(lines):
+            start = int(line) * width
+            end = min(m, start + width)
+            w[start:end] = cached[k, :end - start]
+    return w
 
 def features(fields):
     if len(fields) == 40:

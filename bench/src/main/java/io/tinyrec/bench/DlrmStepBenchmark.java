@@ -21,7 +21,10 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The model's two hot paths on the kaggle preset at batch 128: a train step (score, backward,
  * update) and a score step (forward only). Each invocation processes one batch of 128 rows drawn
- * from a pool of 64 pre-built synthetic batches, so rows/s = 128 / (seconds per op).
+ * from a pool of {@code pool} pre-built synthetic batches (64 by default), so rows/s = 128 / (seconds
+ * per op). {@code precision} stores the ROBE-Z array as fp32, or int8/int4 with the default group,
+ * scales and 5% FP32 cache; a larger pool makes the cache see a stream rather than 64 batches again
+ * and again.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -36,6 +39,12 @@ public class DlrmStepBenchmark {
   @Param({"sgd", "adagrad"})
   public String optimizer;
 
+  @Param({"fp32"})
+  public String precision;
+
+  @Param({"64"})
+  public int pool;
+
   private Dlrm model;
   private Batch[] batches;
   private float[] scores;
@@ -47,9 +56,12 @@ public class DlrmStepBenchmark {
         .withEmbedding(ModelConfig.EmbeddingKind.valueOf(embedding.toUpperCase()))
         .withOptimizer(ModelConfig.OptimizerKind.valueOf(optimizer.toUpperCase()))
         .withLearningRates(0.01f, 0.01f);
+    if (!precision.equals("fp32")) {
+      c = c.withQuantization(ModelConfig.Quantization.of(ModelConfig.Precision.valueOf(precision.toUpperCase())));
+    }
     model = new Dlrm(c);
     SyntheticCriteo s = new SyntheticCriteo(1, -1);
-    batches = new Batch[64];
+    batches = new Batch[pool];
     for (int b = 0; b < batches.length; b++) {
       batches[b] = new Batch(128);
       for (int i = 0; i < 128; i++) {
@@ -61,14 +73,14 @@ public class DlrmStepBenchmark {
 
   @Benchmark
   public float trainStep() {
-    Batch b = batches[next++ & 63];
+    Batch b = batches[next++ % pool];
     model.trainStepInPlace(b, scores);
     return scores[0];
   }
 
   @Benchmark
   public float scoreStep() {
-    Batch b = batches[next++ & 63];
+    Batch b = batches[next++ % pool];
     model.score(b, scores);
     return scores[0];
   }

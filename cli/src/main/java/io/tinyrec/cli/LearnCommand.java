@@ -154,20 +154,38 @@ public final class LearnCommand implements Callable<Integer> {
     MetricsSnapshot o = r.overall();
     MetricsSnapshot w = r.window();
     ModelConfig m = cfg.model();
+    ModelConfig.Quantization q = m.quantization();
     double wall = wallSeconds(r, warmupSeconds);
     return String.format(Locale.ROOT, "{\"rows\":%d,\"auc\":%s,\"auc_error_bound\":%s,\"logloss\":%s,\"ne\":%s,"
             + "\"calibration\":%s,\"window_auc\":%s,\"window_ne\":%s,\"rows_per_s\":%.1f,\"wall_rows_per_s\":%.1f,"
             + "\"seconds\":%.3f,\"wall_seconds\":%.3f,\"warmup_seconds\":%.3f,\"model_bytes\":%d,\"embedding_bytes\":%d,"
+            + "\"embedding_state_bytes\":%d,"
             + "\"skipped_lines\":%d,"
             + "\"skipped_updates\":%d,\"embedding\":\"%s\",\"optimizer\":\"%s\",\"embedding_adagrad\":\"%s\","
             + "\"lr_dense\":%s,\"lr_embedding\":%s,"
-            + "\"batch\":%d,\"robe_size\":%d,\"robe_z\":%d,\"rows_per_table\":%d,\"seed\":%d,\"kernels\":\"%s\"}",
+            + "\"batch\":%d,\"robe_size\":%d,\"robe_z\":%d,\"rows_per_table\":%d,\"seed\":%d,\"kernels\":\"%s\","
+            + "\"precision\":\"%s\"%s}",
         r.rows(), num(o.auc()), num(o.aucErrorBound()), num(o.logloss()), num(o.ne()), num(o.calibration()),
         num(w.auc()), num(w.ne()), r.rowsPerSecond(), r.rows() / wall, r.trainSeconds(), wall, warmupSeconds,
-        dlrm.parameterBytes(), dlrm.embedding().weights().length * 4L, r.skippedLines(), r.skippedUpdates(),
+        dlrm.parameterBytes(), dlrm.embedding().storageBytes(), dlrm.embedding().optimizerStateBytes(),
+        r.skippedLines(), r.skippedUpdates(),
         m.embedding().name().toLowerCase(Locale.ROOT), m.optimizer().name().toLowerCase(Locale.ROOT),
         m.embeddingAdagrad().name().toLowerCase(Locale.ROOT), num(m.lrDense()), num(m.lrEmbedding()), cfg.batch(), m.robeSize(), m.robeZ(), m.rowsPerTable(), m.seed(),
-        Kernels.implementation());
+        Kernels.implementation(), q.precision().name().toLowerCase(Locale.ROOT), quantizationJson(dlrm));
+  }
+
+  /** The quantized array's settings and cache figures, as further JSON fields (none for fp32). */
+  private static String quantizationJson(Dlrm dlrm) {
+    if (!(dlrm.embedding() instanceof io.tinyrec.model.nn.QuantizedRobeEmbedding e)) {
+      return "";
+    }
+    ModelConfig c = dlrm.config();
+    ModelConfig.Quantization q = c.quantization();
+    io.tinyrec.model.nn.QuantizedArray a = e.array();
+    return String.format(Locale.ROOT, ",\"quant_group\":%d,\"quant_scale\":\"%s\",\"cache_fraction\":%s,"
+            + "\"cache_policy\":\"%s\",\"cache_lines\":%d,\"line_floats\":%d,\"cache_evictions\":%d",
+        c.quantGroupSize(), q.scaleDtype().name().toLowerCase(Locale.ROOT), num(q.cacheFraction()),
+        q.cachePolicy().name().toLowerCase(Locale.ROOT), a.capacity(), a.lineLength(), a.evictions());
   }
 
   private static String num(double v) {
@@ -188,7 +206,8 @@ public final class LearnCommand implements Callable<Integer> {
     double wall = wallSeconds(r, warmupSeconds);
     out.printf(Locale.ROOT, "wall rows/s     %,.0f  (%.2fs in all, %.2fs of it JIT warm-up)%n", r.rows() / wall, wall,
         warmupSeconds);
-    out.printf(Locale.ROOT, "model bytes     %,d%n", dlrm.parameterBytes());
+    out.printf(Locale.ROOT, "model bytes     %,d (embedding %,d, its optimizer state %,d more)%n",
+        dlrm.parameterBytes(), dlrm.embedding().storageBytes(), dlrm.embedding().optimizerStateBytes());
   }
 
   /** A one-line progress display on a terminal, redrawn at most twice a second. */

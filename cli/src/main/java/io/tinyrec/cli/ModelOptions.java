@@ -65,6 +65,28 @@ public final class ModelOptions {
   @Option(names = "--seed", description = "Seed of every random draw (default 123).")
   Long seed;
 
+  @Option(names = "--precision", description = "Storage of the ROBE-Z array: fp32 (default), int8 or int4 codes with a "
+      + "scale and a bias per group and an FP32 cache of hot lines that trains in FP32 (robe only).")
+  String precision;
+
+  @Option(names = "--quant-group", description = "Floats per quantization group with --precision int8/int4: 'block' "
+      + "(one group per ROBE-Z block of Z floats) or a multiple or divisor of Z (default "
+      + "block).")
+  String quantGroup;
+
+  @Option(names = "--quant-scale", description = "Storage of each group's scale and bias: fp16 or fp32 (default "
+      + "fp16).")
+  String quantScale;
+
+  @Option(names = "--cache-fraction", description = "Share of the quantized array's lines held in the FP32 cache, 0 to "
+      + "1 (default 0.05; 0: every update is re-quantized at once).")
+  Float cacheFraction;
+
+  @Option(names = "--cache-policy", description = "Which cached line gives way: lfu (fewest updates, decayed) or lru "
+      + "(least recently updated) (default lfu).")
+  String cachePolicy;
+
+
   /** Resolves the flags against the preset into a validated config. */
   public ModelConfig toConfig() {
     ModelConfig preset = ModelConfig.preset(this.preset);
@@ -117,7 +139,56 @@ public final class ModelOptions {
     if (seed != null) {
       c.seed(seed);
     }
+    c.quantization(quantization(preset.quantization()));
     return c.build();
+  }
+
+  /** The quantization flags resolved against the preset's; quantization flags without a quantized precision are refused. */
+  private ModelConfig.Quantization quantization(ModelConfig.Quantization preset) {
+    ModelConfig.Precision p = precision == null ? preset.precision()
+        : parseEnum("--precision", precision, ModelConfig.Precision.class);
+    if (p == ModelConfig.Precision.FP32) {
+      for (Object flag : new Object[] {quantGroup, quantScale, cacheFraction, cachePolicy}) {
+        if (flag != null) {
+          throw new IllegalArgumentException("--quant-group, --quant-scale, --cache-fraction and --cache-policy apply "
+              + "to --precision int8 or int4; the fp32 array has no quantization groups and no cache");
+        }
+      }
+      return ModelConfig.Quantization.FP32;
+    }
+    ModelConfig.Quantization q = preset.quantized() ? preset : ModelConfig.Quantization.of(p);
+    q = new ModelConfig.Quantization(p, q.group(), q.scaleDtype(), q.cacheFraction(), q.cachePolicy());
+    if (quantGroup != null) {
+      q = q.withGroup(parseGroup(quantGroup));
+    }
+    if (quantScale != null) {
+      q = q.withScaleDtype(parseEnum("--quant-scale", quantScale, ModelConfig.ScaleDtype.class));
+    }
+    if (cacheFraction != null) {
+      if (!Float.isFinite(cacheFraction)) {
+        throw new IllegalArgumentException("--cache-fraction must be between 0 and 1, got " + cacheFraction);
+      }
+      q = q.withCacheFraction(cacheFraction);
+    }
+    if (cachePolicy != null) {
+      q = q.withCachePolicy(parseEnum("--cache-policy", cachePolicy, ModelConfig.CachePolicy.class));
+    }
+    return q;
+  }
+
+  private static int parseGroup(String v) {
+    if (v.equalsIgnoreCase("block")) {
+      return 0;
+    }
+    try {
+      int g = Integer.parseInt(v);
+      if (g < 2) {
+        throw new NumberFormatException();
+      }
+      return g;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--quant-group must be 'block' or a group size >= 2 floats, got '" + v + "'");
+    }
   }
 
   static <E extends Enum<E>> E parseEnum(String flag, String value, Class<E> type) {

@@ -202,8 +202,13 @@ public final class TrainCommand implements Callable<Integer> {
    */
   private long prepareTopics(TrainJobConfig c, Map<String, String> kafka) throws Exception {
     Dlrm fresh = new Dlrm(c.model);
-    long snapshotBytes = SnapshotCodec.encode(fresh, c.snapshotOptimizerState).length + 4096;
-    long fullSyncBytes = SnapshotCodec.encode(fresh, true).length + 4096;
+    // A quantized model's training snapshot grows by its FP32 cache once trained; the merger's can
+    // hold every learner's cached lines.
+    long cache = fresh.embedding() instanceof io.tinyrec.model.nn.QuantizedRobeEmbedding q
+        ? (long) c.learners * q.array().fullCacheSnapshotBytes() : 0;
+    long snapshotBytes = SnapshotCodec.encode(fresh, c.snapshotOptimizerState).length + 4096
+        + (c.snapshotOptimizerState ? cache : 0);
+    long fullSyncBytes = SnapshotCodec.encode(fresh, true).length + 4096 + cache;
     Map<String, Object> p = new HashMap<>(kafka);
     p.put("bootstrap.servers", c.bootstrapServers);
     p.putIfAbsent("default.api.timeout.ms", "30000");

@@ -131,6 +131,14 @@ public final class TrainJobConfig implements Serializable {
     m.put("lr_dense", Float.toString(c.lrDense()));
     m.put("lr_embedding", Float.toString(c.lrEmbedding()));
     m.put("seed", Long.toString(c.seed()));
+    ModelConfig.Quantization q = c.quantization();
+    m.put("precision", q.precision().name().toLowerCase());
+    if (q.quantized()) {
+      m.put("quant_group", Integer.toString(c.quantGroupSize()));
+      m.put("quant_scale", q.scaleDtype().name().toLowerCase());
+      m.put("cache_fraction", Float.toString(q.cacheFraction()));
+      m.put("cache_policy", q.cachePolicy().name().toLowerCase());
+    }
     m.put("batch", Integer.toString(batch));
     m.put("learners", Integer.toString(learners));
     return m;

@@ -16,7 +16,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * flink run -c io.tinyrec.jobs.TrainJobMain jobs/target/tinyrec-job.jar --bootstrap-servers kafka:9092 \
  *   [--events-topic events --scores-topic scores --sync-topic sync --models-topic models --dlq-topic dlq]
  *   [--model-name tinyrec] [--preset kaggle] [--embedding robe|hash] [--robe-size M] [--robe-z Z]
- *   [--rows-per-table R] [--optimizer sgd|adagrad] [--lr X] [--seed S] [--learners N] [--batch B]
+ *   [--rows-per-table R] [--optimizer sgd|adagrad] [--lr X] [--seed S] [--precision fp32|int8|int4]
+ *   [--quant-group block|G] [--quant-scale fp16|fp32] [--cache-fraction F] [--cache-policy lfu|lru]
+ *   [--learners N] [--batch B]
  *   [--max-wait-ms W] [--sync-every N] [--snapshot-interval-s S] [--checkpoint-interval-s S] [--bounded]
  * </pre>
  * The topics must exist (create them with {@code tinyrec topics create}).
@@ -25,7 +27,7 @@ public final class TrainJobMain {
   private static final Set<String> FLAGS = Set.of("bootstrap-servers", "events-topic", "scores-topic", "sync-topic",
       "models-topic", "dlq-topic", "model-name", "preset", "embedding", "robe-size", "robe-z", "rows-per-table",
       "optimizer", "lr", "seed", "learners", "batch", "max-wait-ms", "sync-every", "snapshot-interval-s",
-      "checkpoint-interval-s");
+      "checkpoint-interval-s", "precision", "quant-group", "quant-scale", "cache-fraction", "cache-policy");
 
   private TrainJobMain() {}
 
@@ -69,6 +71,23 @@ public final class TrainJobMain {
     }
     if (a.containsKey("seed")) {
       b.seed(Long.parseLong(a.get("seed")));
+    }
+    if (a.containsKey("precision")) {
+      ModelConfig.Quantization q = ModelConfig.Quantization.of(
+          ModelConfig.Precision.valueOf(a.get("precision").toUpperCase()));
+      if (a.containsKey("quant-group")) {
+        q = q.withGroup("block".equalsIgnoreCase(a.get("quant-group")) ? 0 : Integer.parseInt(a.get("quant-group")));
+      }
+      if (a.containsKey("quant-scale")) {
+        q = q.withScaleDtype(ModelConfig.ScaleDtype.valueOf(a.get("quant-scale").toUpperCase()));
+      }
+      if (a.containsKey("cache-fraction")) {
+        q = q.withCacheFraction(Float.parseFloat(a.get("cache-fraction")));
+      }
+      if (a.containsKey("cache-policy")) {
+        q = q.withCachePolicy(ModelConfig.CachePolicy.valueOf(a.get("cache-policy").toUpperCase()));
+      }
+      b.quantization(q);
     }
     int learners = Integer.parseInt(a.getOrDefault("learners", "1"));
     TrainJobConfig.Builder builder = TrainJobConfig.builder(a.get("bootstrap-servers"), b.build())

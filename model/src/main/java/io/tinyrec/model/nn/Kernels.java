@@ -179,6 +179,146 @@ public final class Kernels {
     }
   }
 
+  // ---------------------------------------------------------------- quantization (QuantizedArray)
+
+  /**
+   * The 32 random bits stochastic rounding draws for element e of a re-quantization with key
+   * {@code key}: MurmurHash3's finaliser of key ^ (e * 0x9E3779B9). Counter-based, so the same
+   * element of the same re-quantization always gets the same bits, in either implementation.
+   */
+  static int srHash(int key, int e) {
+    int h = key ^ (e * 0x9E3779B9);
+    h ^= h >>> 16;
+    h *= 0x85EBCA6B;
+    h ^= h >>> 13;
+    h *= 0xC2B2AE35;
+    return h ^ (h >>> 16);
+  }
+
+  /**
+   * Re-quantizes elements start .. end of an array (one line: whole groups of {@code group}
+   * floats, the last maybe shorter) from FP32 values w[wOff ..] with stochastic rounding, and,
+   * if st is not null, their Adagrad accumulators st[sOff ..] into bfloat16. Per group:
+   * {@link #fitGroup} from the smallest and largest value; each element e draws h =
+   * {@link #srHash}(key, e), its code is {@link #stochasticCode} with the high 16 bits of h and its
+   * accumulator {@link #bf16Stochastic} with the low 16. Both implementations give the same bits.
+   * scratch holds a group's INT4 codes before packing; lanes is 32 floats of scratch.
+   */
+  static void requantizeStochastic(int start, int end, int group, float[] w, int wOff, int levels, boolean fp16,
+      boolean int4, byte[] codes, float[] sF, float[] bF, short[] sH, short[] bH, int key, float[] st, int sOff,
+      short[] elemState, int[] scratch, float[] lanes) {
+    if (VECTOR) {
+      VectorKernels.requantizeStochastic(start, end, group, w, wOff, levels, fp16, int4, codes, sF, bF, sH, bH, key, st,
+          sOff, elemState, scratch, lanes);
+      return;
+    }
+    scalarRequantizeStochastic(start, end, group, w, wOff, levels, fp16, int4, codes, sF, bF, sH, bH, key, st, sOff,
+        elemState);
+  }
+
+  static void scalarRequantizeStochastic(int start, int end, int group, float[] w, int wOff, int levels, boolean fp16,
+      boolean int4, byte[] codes, float[] sF, float[] bF, short[] sH, short[] bH, int key, float[] st, int sOff,
+      short[] elemState) {
+    for (int from = start; from < end; from += group) {
+      int n = Math.min(group, end - from);
+      int vo = wOff + (from - start);
+      // The smallest and largest value by selects (x < lo ? x : lo). The vector form's lane j sees
+      // elements j, j+16, ... and the lanes then meet in order; for finite values (the only kind
+      // a trained line holds) both find the same two numbers, and fitGroup makes a zero +0.
+      float lo = w[vo];
+      float hi = lo;
+      for (int k = 1; k < n; k++) {
+        float x = w[vo + k];
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+      }
+      long fit = fitGroup(lo, hi, levels, fp16, from / group, sF, bF, sH, bH);
+      float b = Float.intBitsToFloat((int) (fit >>> 32));
+      float s = Float.intBitsToFloat((int) fit);
+      float inv = s > 0f ? 1f / s : 0f;
+      for (int k = 0; k < n; k++) {
+        int e = from + k;
+        int h = srHash(key, e);
+        int c = stochasticCode(w[vo + k], b, inv, levels, h);
+        if (int4) {
+          putCode4(codes, e, c);
+        } else {
+          codes[e] = (byte) c;
+        }
+        if (st != null) {
+          elemState[e] = bf16Stochastic(st[sOff + (from - start) + k], h);
+        }
+      }
+    }
+  }
+
+  /**
+   * Fits a group to its range [lo, hi]: bias = lo and scale = (hi - lo) / levels, each rounded to
+   * fp16 first when stored so (clamped to fp16's finite range, so that a diverged weight cannot
+   * become an infinite scale; a zero is made +0). Stores them at index g of the given arrays and
+   * returns the stored pair as float32 bits, bias high and scale low.
+   */
+  static long fitGroup(float lo, float hi, int levels, boolean fp16, int g, float[] sF, float[] bF, short[] sH,
+      short[] bH) {
+    lo += 0f; // -0 becomes +0: the two implementations may meet a signed zero in another order
+    hi += 0f;
+    float s = (hi - lo) / levels;
+    float b = lo;
+    if (fp16) {
+      short bh = Half.fp16(Math.max(-65504f, Math.min(65504f, b)));
+      short sh = Half.fp16(Math.min(65504f, s));
+      bH[g] = bh;
+      sH[g] = sh;
+      b = Half.fp16ToFloat(bh);
+      s = Half.fp16ToFloat(sh);
+    } else {
+      bF[g] = b;
+      sF[g] = s;
+    }
+    return ((long) Float.floatToRawIntBits(b) << 32) | (Float.floatToRawIntBits(s) & 0xFFFFFFFFL);
+  }
+
+  /**
+   * The stochastically rounded code of value w: x = (w - bias) * inv + (h >>> 16) / 2^16, set to 0
+   * if negative or NaN and to levels if above, then truncated.
+   */
+  static int stochasticCode(float w, float bias, float inv, int levels, int h) {
+    float x = (w - bias) * inv + (h >>> 16) * 0x1p-16f;
+    if (!(x >= 0f)) {
+      x = 0f;
+    } else if (x > levels) {
+      x = levels;
+    }
+    return (int) x;
+  }
+
+  /**
+   * An accumulator rounded to bfloat16 stochastically with the low 16 bits of h: the float's bits
+   * plus those 16, cut to the top half. Unbiased for finite values; infinities stay infinite (the
+   * accumulators are never NaN: a non-finite update is skipped).
+   */
+  static short bf16Stochastic(float x, int h) {
+    return (short) ((Float.floatToRawIntBits(x) + (h & 0xFFFF)) >>> 16);
+  }
+
+  /** Sets INT4 code c (0 .. 15) of element i: the low nibble of byte i/2 for even i, the high for odd. */
+  static void putCode4(byte[] codes, int i, int c) {
+    int b = i >> 1;
+    int shift = (i & 1) << 2;
+    codes[b] = (byte) ((codes[b] & ~(0xF << shift)) | (c << shift));
+  }
+
+  /** dst[dOff + k] = (codes[cOff + k] & 0xFF) * scale + bias for k < n: a float32 multiply, then an add. */
+  static void dequantizeInt8(int n, byte[] codes, int cOff, float scale, float bias, float[] dst, int dOff) {
+    if (VECTOR && n >= 16) {
+      VectorKernels.dequantizeInt8(n, codes, cOff, scale, bias, dst, dOff);
+      return;
+    }
+    for (int k = 0; k < n; k++) {
+      dst[dOff + k] = (codes[cOff + k] & 0xFF) * scale + bias;
+    }
+  }
+
   /** out[j] = sum over rows i < m of x[i*ld + j], for j < n, summed in row order. */
   public static void columnSums(int m, int n, float[] x, int ld, float[] out) {
     if (VECTOR) {

@@ -50,7 +50,6 @@ public final class QuantizedArray {
   static final byte FORM_CACHED = 1;
 
   private static final long GOLDEN = 0x9E3779B97F4A7C15L;
-  private static final long STATE_SALT = 0x5354415445424631L; // "STATEBF1"
 
   final int size;
   final int line;
@@ -86,6 +85,8 @@ public final class QuantizedArray {
   float[] cs;
   int[] slotLine;
   int[] stamp;
+  /** Each occupied slot's eviction key, kept beside the heap so sifting reads no other array. */
+  private long[] key;
   private int[] heap;
   private int[] heapPos;
   int heapSize;
@@ -208,6 +209,7 @@ public final class QuantizedArray {
     cs = o.cs.clone();
     slotLine = o.slotLine.clone();
     stamp = o.stamp.clone();
+    key = o.key.clone();
     heap = o.heap.clone();
     heapPos = o.heapPos.clone();
     heapSize = o.heapSize;
@@ -286,7 +288,7 @@ public final class QuantizedArray {
   public long storageBytes() {
     long scales = 2L * numGroups * (fp16 ? 2 : 4);
     long cache = 4L * cw.length + 4L * (slotLine.length + stamp.length + heap.length + heapPos.length
-        + freeStack.length + table.length) + freq.length;
+        + freeStack.length + table.length) + 8L * key.length + freq.length;
     return codes.length + scales + cache;
   }
 
@@ -294,6 +296,14 @@ public final class QuantizedArray {
   public long stateBytes() {
     return (elemState == null ? 0 : 2L * elemState.length) + (rowState == null ? 0 : 4L * rowState.length)
         + 4L * cs.length;
+  }
+
+  /**
+   * Bytes a snapshot with training state spends on a full cache (each cached line's index, stamp,
+   * FP32 weights and FP32 state): what a fresh model's snapshot lacks against a trained one's.
+   */
+  public long fullCacheSnapshotBytes() {
+    return (long) capacity * (8 + 4L * line * (stateKind == StateKind.ELEMENT ? 2 : 1));
   }
 
   /** Allocates the optimizer state (zeros), if the optimizer has any and it is not there yet. */
@@ -352,9 +362,9 @@ public final class QuantizedArray {
           dst[off++] = ((codes[i >> 1] >>> ((i & 1) << 2)) & 0xF) * s + b;
         }
       } else {
-        for (; i < gEnd; i++) {
-          dst[off++] = (codes[i] & 0xFF) * s + b;
-        }
+        Kernels.dequantizeInt8(gEnd - i, codes, i, s, b, dst, off);
+        off += gEnd - i;
+        i = gEnd;
       }
     }
   }
@@ -388,89 +398,69 @@ public final class QuantizedArray {
   }
 
   /**
-   * Quantizes values v[off .. off+n) of one group into codes, scale and bias (destination arrays
-   * given, so that a snapshot can flush into a copy). Affine, asymmetric: bias = min, scale =
-   * (max - min) / levels, both rounded to fp16 first when stored so; codes are computed against
-   * the stored scale and bias and clamped to 0 .. levels. Stochastic rounding draws 16 bits per
-   * element from a counter-based stream (seed, stream, element), so it is reproducible.
+   * Fits group g to values v[off .. off+n) ({@link Kernels#fitGroup}), into the given arrays, and
+   * leaves the stored pair as float32 in {@link #fitBias} and {@link #fitScale}.
    */
-  private void quantizeGroup(float[] v, int off, int n, int g, int firstElement, byte[] codesOut, float[] sF,
-      float[] bF, short[] sH, short[] bH, boolean stochastic, long stream) {
+  private void fitGroup(float[] v, int off, int n, int g, float[] sF, float[] bF, short[] sH, short[] bH) {
     float lo = v[off];
     float hi = lo;
     for (int k = 1; k < n; k++) {
       float x = v[off + k];
-      lo = Math.min(lo, x);
-      hi = Math.max(hi, x);
+      lo = x < lo ? x : lo;
+      hi = x > hi ? x : hi;
     }
-    float s = (hi - lo) / levels;
-    float b = lo;
-    if (fp16) {
-      // Clamped to fp16's finite range: a diverged weight must not turn into an infinite scale.
-      short bh = Half.fp16(Math.max(-65504f, Math.min(65504f, b)));
-      short sh = Half.fp16(Math.min(65504f, s));
-      bH[g] = bh;
-      sH[g] = sh;
-      b = Half.fp16ToFloat(bh);
-      s = Half.fp16ToFloat(sh);
-    } else {
-      bF[g] = b;
-      sF[g] = s;
-    }
-    float inv = s > 0f ? 1f / s : 0f;
-    long r = 0;
-    for (int k = 0; k < n; k++) {
-      float q = (v[off + k] - b) * inv;
-      int code;
-      if (stochastic) {
-        int e = firstElement + k;
-        if (k == 0 || (e & 3) == 0) {
-          r = mix64(seed + stream * GOLDEN + (e >>> 2));
-        }
-        float u = (int) ((r >>> ((e & 3) << 4)) & 0xFFFF) * 0x1p-16f;
-        code = (int) (q + u);
-      } else {
-        code = (int) (q + 0.5f);
-      }
-      if (code < 0) {
-        code = 0;
-      } else if (code > levels) {
-        code = levels;
-      }
-      putCode(codesOut, int4, firstElement + k, code);
-    }
+    long fit = Kernels.fitGroup(lo, hi, levels, fp16, g, sF, bF, sH, bH);
+    fitBias = Float.intBitsToFloat((int) (fit >>> 32));
+    fitScale = Float.intBitsToFloat((int) fit);
   }
 
-  /** Quantizes line l from v[off ..] into this array's storage (values only). */
-  private void quantizeLine(int l, float[] v, int off, boolean stochastic, long stream) {
-    quantizeLineInto(l, v, off, codes, scaleF, biasF, scaleH, biasH, stochastic, stream);
+  private float fitBias;
+  private float fitScale;
+
+  private static int clampCode(int c, int levels) {
+    return c < 0 ? 0 : Math.min(c, levels);
   }
 
-  private void quantizeLineInto(int l, float[] v, int off, byte[] codesOut, float[] sF, float[] bF, short[] sH,
-      short[] bH, boolean stochastic, long stream) {
+  /**
+   * Re-quantizes line l from FP32 values w[wOff ..] (and, for element-wise state, accumulators
+   * st[sOff ..] into bfloat16) with stochastic rounding: each element draws 32 bits from a
+   * counter-based hash of (seed, stream, element), the high 16 for its code and the low 16 for
+   * its accumulator, so it is reproducible and needs no generator state.
+   */
+  private void quantizeLineStochastic(int l, float[] w, int wOff, float[] st, int sOff, long stream) {
+    int start = l * line;
+    int end = Math.min(size, start + line);
+    int key = (int) mix64(seed + stream * GOLDEN);
+    boolean state = stateKind == StateKind.ELEMENT && st != null && elemState != null;
+    if (codeScratch.length < group) {
+      codeScratch = new int[group];
+    }
+    Kernels.requantizeStochastic(start, end, group, w, wOff, levels, fp16, int4, codes, scaleF, biasF, scaleH, biasH,
+        key, state ? st : null, sOff, elemState, codeScratch, lanes);
+  }
+
+  private final float[] lanes = new float[32];
+  private int[] codeScratch = new int[0];
+
+  /** Quantizes line l from w[wOff ..] rounding to nearest, into the given storage (the live one or a copy). */
+  private void quantizeLineNearest(int l, float[] w, int wOff, byte[] codesOut, float[] sF, float[] bF, short[] sH,
+      short[] bH) {
     int start = l * line;
     int end = Math.min(size, start + line);
     for (int from = start; from < end; from += group) {
       int n = Math.min(group, end - from);
-      quantizeGroup(v, off + (from - start), n, from / group, from, codesOut, sF, bF, sH, bH, stochastic, stream);
-    }
-  }
-
-  /** Compresses line l's FP32 element accumulators s[off ..] into bfloat16, stochastically. */
-  private void compressState(int l, float[] s, int off, long stream) {
-    int start = l * line;
-    int n = lengthOf(l);
-    long r = 0;
-    for (int k = 0; k < n; k++) {
-      int e = start + k;
-      if (k == 0 || (e & 3) == 0) {
-        r = mix64((seed ^ STATE_SALT) + stream * GOLDEN + (e >>> 2));
+      int vo = wOff + (from - start);
+      fitGroup(w, vo, n, from / group, sF, bF, sH, bH);
+      float b = fitBias;
+      float inv = fitScale > 0f ? 1f / fitScale : 0f;
+      for (int k = 0; k < n; k++) {
+        putCode(codesOut, int4, from + k, clampCode((int) ((w[vo + k] - b) * inv + 0.5f), levels));
       }
-      elemState[e] = Half.bf16Stochastic(s[off + k], (int) (r >>> ((e & 3) << 4)));
     }
   }
 
-  private void decompressState(int l, float[] dst, int off) {
+
+  void decompressState(int l, float[] dst, int off) {
     int start = l * line;
     int n = lengthOf(l);
     for (int k = 0; k < n; k++) {
@@ -493,7 +483,7 @@ public final class QuantizedArray {
     float[] v = new float[line];
     for (int l = 0; l < numLines; l++) {
       lineValues.accept(v, lengthOf(l));
-      quantizeLine(l, v, 0, false, 0);
+      quantizeLineNearest(l, v, 0, codes, scaleF, biasF, scaleH, biasH);
     }
   }
 
@@ -506,6 +496,7 @@ public final class QuantizedArray {
     slotLine = new int[n];
     Arrays.fill(slotLine, -1);
     stamp = new int[n];
+    key = new long[n];
     heap = new int[n];
     heapPos = new int[n];
     heapSize = 0;
@@ -531,6 +522,7 @@ public final class QuantizedArray {
     slotLine = Arrays.copyOf(slotLine, n);
     Arrays.fill(slotLine, old, n, -1);
     stamp = Arrays.copyOf(stamp, n);
+    key = Arrays.copyOf(key, n);
     heap = Arrays.copyOf(heap, n);
     heapPos = Arrays.copyOf(heapPos, n);
     int[] fs = new int[n];
@@ -607,16 +599,19 @@ public final class QuantizedArray {
     table[i] = 0;
   }
 
+  /**
+   * The eviction order as one number per slot: LRU by stamp (least recently updated first); LFU by
+   * count, then stamp (ties go to the least recently updated). Stamps are unique, so the order is
+   * total and the victim does not depend on the heap's layout.
+   */
+  private long keyOf(int slot) {
+    long st = stamp[slot] & 0xFFFFFFFFL;
+    return policy == CachePolicy.LFU ? ((long) (freq[slotLine[slot]] & 0xFF) << 32) | st : st;
+  }
+
   /** Policy order: true if slot a is to be evicted before slot b. */
   private boolean before(int a, int b) {
-    if (policy == CachePolicy.LFU) {
-      int fa = freq[slotLine[a]] & 0xFF;
-      int fb = freq[slotLine[b]] & 0xFF;
-      if (fa != fb) {
-        return fa < fb;
-      }
-    }
-    return stamp[a] < stamp[b];
+    return key[a] < key[b];
   }
 
   private void heapPush(int slot) {
@@ -695,6 +690,7 @@ public final class QuantizedArray {
     Integer[] order = occupiedByStamp();
     for (int k = 0; k < order.length; k++) {
       stamp[order[k]] = k + 1;
+      key[order[k]] = keyOf(order[k]);
     }
     clock = order.length;
   }
@@ -709,9 +705,10 @@ public final class QuantizedArray {
     return order;
   }
 
-  private void countUpdate(int l) {
-    if (policy != CachePolicy.LFU) {
-      return;
+  /** Counts a training update of line l for LFU (saturating; every count halved every agingPeriod updates). */
+  void countUpdate(int l) {
+    if (policy != CachePolicy.LFU || capacity == 0) {
+      return; // without a cache there is nothing to rank
     }
     int f = freq[l] & 0xFF;
     if (f < 255) {
@@ -723,54 +720,94 @@ public final class QuantizedArray {
         freq[i] = (byte) ((freq[i] & 0xFF) >>> 1);
       }
       agingTicks = 0;
+      for (int k = 0; k < heapSize; k++) {
+        key[heap[k]] = keyOf(heap[k]);
+      }
       heapify();
     }
   }
 
+  /** A cached line was updated: it becomes the most recent (and, for LFU, counts one more). */
+  void touch(int slot) {
+    stamp[slot] = nextStamp();
+    key[slot] = keyOf(slot);
+    siftDown(heapPos[slot]);
+  }
+
   /**
-   * Makes line l resident for a training update and returns its slot: counts the update for the
-   * policy, and on a miss dequantizes the line (weights and state) into a slot, evicting the
-   * policy's victims first while the cache holds its capacity or more.
+   * Whether a missed line l enters the cache. LRU takes every miss. LFU takes it while the cache
+   * has room, or when l has been updated more often (decayed) than the least frequent cached line,
+   * which then gives way; otherwise the update is written back at once. Without that test a new
+   * line would be the least frequent one and give way at the next miss anyway: the test does the
+   * same without moving it in and out.
+   */
+  boolean admits(int l) {
+    if (capacity == 0) {
+      return false;
+    }
+    if (heapSize < capacity || policy == CachePolicy.LRU) {
+      return true;
+    }
+    return (freq[l] & 0xFF) > (freq[slotLine[heap[0]]] & 0xFF);
+  }
+
+  /**
+   * Puts line l in the cache with FP32 values src[off ..] (its dequantized values) and its
+   * state decompressed, evicting the policy's victims while the cache is at capacity; returns its slot.
+   */
+  int insert(int l, float[] src, int off) {
+    allocateState();
+    while (heapSize >= Math.max(1, capacity)) {
+      evict(heap[0]);
+    }
+    int slot = freeSlot();
+    int base = slot * line;
+    System.arraycopy(src, off, cw, base, lengthOf(l));
+    if (stateKind == StateKind.ELEMENT) {
+      decompressState(l, cs, base);
+    }
+    occupy(l, slot);
+    return slot;
+  }
+
+  /** Writes line l back from FP32 values and state (an update of a line the cache did not take). */
+  void writeBack(int l, float[] w, int wOff, float[] st, int sOff) {
+    quantizeLineStochastic(l, w, wOff, st, sOff, ++evictions);
+  }
+
+  /** Evicts the policy's victims until the cache holds no more than its capacity (after installs from sync). */
+  void trim() {
+    while (heapSize > capacity) {
+      evict(heap[0]);
+    }
+  }
+
+  /**
+   * One training update's worth of cache traffic for line l, as {@link QuantizedRobeEmbedding}
+   * does it: counts the update, then returns the line's slot (touching it) if cached, else takes
+   * it in if the policy admits it, else returns -1 (the caller writes the update back at once).
    */
   public int acquire(int l) {
     countUpdate(l);
     int slot = heapSize == 0 ? -1 : slotOf(l);
     if (slot >= 0) {
-      stamp[slot] = nextStamp();
-      siftDown(heapPos[slot]);
+      touch(slot);
       return slot;
     }
-    allocateState();
-    int limit = Math.max(1, capacity);
-    while (heapSize >= limit) {
-      evict(heap[0]);
+    if (!admits(l)) {
+      return -1;
     }
-    slot = freeStack[--freeCount];
-    load(l, slot);
-    return slot;
-  }
-
-  /** Puts line l into a free slot from its quantized storage. */
-  private void load(int l, int slot) {
-    int n = lengthOf(l);
-    int base = slot * line;
-    dequantize(l * line, n, cw, base);
-    if (stateKind == StateKind.ELEMENT) {
-      decompressState(l, cs, base);
-    }
-    occupy(l, slot);
+    float[] v = new float[line];
+    dequantize(l * line, lengthOf(l), v, 0);
+    return insert(l, v, 0);
   }
 
   private void occupy(int l, int slot) {
     slotLine[slot] = l;
     tableInsert(l, slot);
     stamp[slot] = nextStamp();
+    key[slot] = keyOf(slot);
     heapPush(slot);
-  }
-
-  /** Whether a capacity of 0 lines means every update is written back at once. */
-  boolean writesThrough() {
-    return capacity == 0;
   }
 
   /** Re-quantizes a cached line with stochastic rounding and frees its slot. */
@@ -778,10 +815,7 @@ public final class QuantizedArray {
     int l = slotLine[slot];
     long stream = ++evictions;
     int base = slot * line;
-    quantizeLine(l, cw, base, true, stream);
-    if (stateKind == StateKind.ELEMENT && elemState != null) {
-      compressState(l, cs, base, stream);
-    }
+    quantizeLineStochastic(l, cw, base, cs, base, stream);
     release(slot);
   }
 
@@ -1147,10 +1181,7 @@ public final class QuantizedArray {
         release(slot);
       }
       long stream = ++evictions;
-      quantizeLine(l, w, 0, true, stream);
-      if (stateKind == StateKind.ELEMENT) {
-        compressState(l, s, 0, stream);
-      }
+      quantizeLineStochastic(l, w, 0, s, 0, stream);
     }
     if (stateKind == StateKind.ROW) {
       System.arraycopy(s, 0, rowState, start / blockZ, blocksIn(l));
@@ -1174,7 +1205,7 @@ public final class QuantizedArray {
     for (int k = 0; k < heapSize; k++) {
       int slot = heap[k];
       int l = slotLine[slot];
-      quantizeLineInto(l, cw, slot * line, c, sF, bF, sH, bH, false, 0);
+      quantizeLineNearest(l, cw, slot * line, c, sF, bF, sH, bH);
       if (st != null && cs.length > 0) {
         int start = l * line;
         int n = lengthOf(l);
@@ -1287,6 +1318,9 @@ public final class QuantizedArray {
           + freq.length);
     }
     System.arraycopy(frequencies, 0, freq, 0, freq.length);
+    for (int k = 0; k < heapSize; k++) {
+      key[heap[k]] = keyOf(heap[k]);
+    }
     heapify();
     this.clock = clock;
     this.evictions = evictions;

@@ -9,13 +9,16 @@ import java.util.random.RandomGenerator;
  * {@link QuantizedArray}: INT8 or INT4 codes with per-group scales and biases, and an FP32 cache
  * of hot lines (Yang et al., arXiv 2010.11305).
  *
- * <p>A lookup reads a cached line's FP32 copy or dequantizes; it changes nothing, so scoring alone
- * never moves the cache. The backward pass sums gradients per element into per-line buffers of the
- * batch (a line is max(Z, G) floats; the blocks of {@link #blockSize()} are lines here). The
- * update then takes the touched lines in first-touch order: each is brought into the cache (a miss
- * dequantizes it, evicting the policy's victim with seeded stochastic rounding) and its FP32 copy
- * takes the optimizer's step, with its FP32 state. With a cache of every line, training is FP32
- * training from the quantized initial weights, bit for bit.
+ * <p>A lookup reads a cached line's FP32 copy, or dequantizes the line once per batch into a
+ * staging buffer; it changes nothing in the array, so scoring alone never moves the cache. The
+ * backward pass sums gradients per element into per-line buffers of the batch (a line is max(Z, G)
+ * floats; the blocks of {@link #blockSize()} are lines here). The update counts every touched line
+ * for the policy, steps the cached ones in place (in first-touch order), then takes the missed
+ * ones in the same order: a line the policy admits moves from staging into the cache (evicting the
+ * policy's victim, re-quantized with seeded stochastic rounding) and steps there; any other steps
+ * in staging, with its state decompressed, and is re-quantized at once. Either way the step is in
+ * FP32 with FP32 state. With a cache of every line, training is FP32 training from the quantized
+ * initial weights, bit for bit.
  *
  * <p>The initial weights are the float32 model's (the same draws), rounded to nearest. Not
  * thread-safe.
@@ -37,14 +40,20 @@ public final class QuantizedRobeEmbedding extends Embedding {
   private int lastBatch;
 
   // The batch's touched lines: an open-addressing map line -> index (keys hold line + 1, 0 empty),
-  // the lines in first-touch order, where each sits in the map, and their gradients (L floats each).
+  // the lines in first-touch order, where each sits in the map, its cache slot at lookup (-1 if it
+  // was staged), and per line L floats of gradient and of staged values.
   private int[] mapKeys = new int[0];
   private int[] mapVals = new int[0];
   private int mapMask;
   private int[] touched = new int[256];
   private int[] touchedPos = new int[256];
+  private int[] lineSlot = new int[256];
   private int touchedCount;
   private float[] grad = new float[0];
+  private float[] stage = new float[0];
+  /** Per lookup chunk, the batch index of its first line, and of its second (-1 if it fits one line). */
+  private int[] chunkLines = new int[0];
+  private float[] stateScratch = new float[0];
 
   QuantizedRobeEmbedding(ModelConfig cfg, RandomGenerator init) {
     this.dim = cfg.dim();
@@ -133,11 +142,15 @@ public final class QuantizedRobeEmbedding extends Embedding {
 
   @Override
   public void lookup(int batch, long[] cats, float[] out) {
+    discardGradients(); // a lookup starts a batch: whatever the last one left is gone
     int n = batch * ModelConfig.NUM_SPARSE * chunks;
     if (n > capacity) {
       capacity = n;
       addr = new int[n];
+      chunkLines = new int[2 * n];
     }
+    ensureMap(2 * n);
+    float[] cw = array.cacheWeights();
     int k = 0;
     for (int row = 0; row < batch; row++) {
       for (int t = 0; t < ModelConfig.NUM_SPARSE; t++) {
@@ -145,7 +158,20 @@ public final class QuantizedRobeEmbedding extends Embedding {
         for (int ch = 0; ch < chunks; ch++) {
           int off = address(t, v, ch);
           addr[k] = off;
-          array.read(off, z, out, k * z);
+          int dst = k * z;
+          int end = off + z;
+          int l = off / line;
+          int stop = Math.min(end, (l + 1) * line);
+          int idx = indexOf(l);
+          copyOut(idx, off - l * line, stop - off, cw, out, dst);
+          chunkLines[2 * k] = idx;
+          if (stop < end) {
+            int idx2 = indexOf(l + 1);
+            copyOut(idx2, 0, end - stop, cw, out, dst + (stop - off));
+            chunkLines[2 * k + 1] = idx2;
+          } else {
+            chunkLines[2 * k + 1] = -1;
+          }
           k++;
         }
       }
@@ -153,22 +179,34 @@ public final class QuantizedRobeEmbedding extends Embedding {
     lastBatch = batch;
   }
 
+  /** Copies n values of the batch's line idx from position pos (cached or staged) to out[dst ..]. */
+  private void copyOut(int idx, int pos, int n, float[] cw, float[] out, int dst) {
+    int slot = lineSlot[idx];
+    if (slot >= 0) {
+      System.arraycopy(cw, slot * line + pos, out, dst, n);
+    } else {
+      System.arraycopy(stage, idx * line + pos, out, dst, n);
+    }
+  }
+
   @Override
   public void accumulateGradients(float[] dEmb) {
     int n = lastBatch * ModelConfig.NUM_SPARSE * chunks;
-    ensureMap(2 * n);
     for (int k = 0; k < n; k++) {
       int off = addr[k];
       int src = k * z;
-      int end = off + z;
-      while (off < end) {
-        int l = off / line;
-        int stop = Math.min(end, (l + 1) * line);
-        int g = indexOf(l) * line + (off - l * line);
-        for (int i = off; i < stop; i++) {
-          grad[g++] += dEmb[src++];
+      int l = off / line;
+      int pos = off - l * line;
+      int first = Math.min(z, line - pos);
+      int g = chunkLines[2 * k] * line + pos;
+      for (int i = 0; i < first; i++) {
+        grad[g + i] += dEmb[src + i];
+      }
+      if (first < z) {
+        int g2 = chunkLines[2 * k + 1] * line;
+        for (int i = first; i < z; i++) {
+          grad[g2 + i - first] += dEmb[src + i];
         }
-        off = stop;
       }
     }
   }
@@ -182,7 +220,10 @@ public final class QuantizedRobeEmbedding extends Embedding {
     }
   }
 
-  /** The batch index of line l, adding it (with a zeroed gradient) on first touch. */
+  /**
+   * The batch index of line l. On first touch it is added with a zeroed gradient and looked up in
+   * the cache; a line not cached is dequantized into staging.
+   */
   private int indexOf(int l) {
     int h = l * 0x9E3779B9;
     int i = (h ^ (h >>> 16)) & mapMask;
@@ -200,14 +241,22 @@ public final class QuantizedRobeEmbedding extends Embedding {
     if (idx == touched.length) {
       touched = Arrays.copyOf(touched, idx * 2);
       touchedPos = Arrays.copyOf(touchedPos, idx * 2);
+      lineSlot = Arrays.copyOf(lineSlot, idx * 2);
     }
     if ((idx + 1) * line > grad.length) {
-      grad = Arrays.copyOf(grad, Math.max((idx + 1) * line, grad.length * 2));
+      int len = Math.max((idx + 1) * line, grad.length * 2);
+      grad = Arrays.copyOf(grad, len);
+      stage = Arrays.copyOf(stage, len);
     }
     mapKeys[i] = l + 1;
     mapVals[i] = idx;
     touched[idx] = l;
     touchedPos[idx] = i;
+    int slot = array.slotOf(l);
+    lineSlot[idx] = slot;
+    if (slot < 0) {
+      array.dequantize(l * line, array.lengthOf(l), stage, idx * line);
+    }
     return idx;
   }
 
@@ -244,33 +293,66 @@ public final class QuantizedRobeEmbedding extends Embedding {
 
   @Override
   public void applyUpdateInPlace(Optimizer opt, float lr) {
-    float[] cw = null;
+    if (touchedCount > 0) {
+      array.allocateState();
+    }
+    // Every touched line counts, then the cached ones step in place: all before any eviction, so
+    // no slot recorded at lookup can have changed hands yet.
     for (int k = 0; k < touchedCount; k++) {
-      int l = touched[k];
-      int slot = array.acquire(l);
-      cw = array.cacheWeights(); // acquire may have grown the cache's arrays
-      int n = array.lengthOf(l);
-      int w = slot * line;
-      int g = k * line;
-      switch (array.stateKind()) {
-        case NONE -> opt.rowStepInPlace(cw, w, grad, g, n, null, 0, lr);
-        case ELEMENT -> opt.elementStepInPlace(cw, w, grad, g, array.cacheState(), w, n, lr);
-        case ROW -> {
-          // One accumulator per ROBE-Z block, as the float32 model keeps them.
-          int start = l * line;
-          for (int p = 0; p < n; ) {
-            int blockStart = (start + p) / z * z;
-            int len = Math.min(blockStart + z, start + n) - (start + p);
-            opt.rowStepInPlace(cw, w + p, grad, g + p, len, array.rowState(), (start + p) / z, lr);
-            p += len;
-          }
-        }
-      }
-      if (array.writesThrough()) {
-        array.evict(slot);
+      array.countUpdate(touched[k]);
+    }
+    for (int k = 0; k < touchedCount; k++) {
+      int slot = lineSlot[k];
+      if (slot >= 0) {
+        array.touch(slot);
+        step(opt, lr, k, array.cacheWeights(), slot * line, array.cacheState(), slot * line);
       }
     }
+    // Then the missed lines: into the cache if the policy takes them, else written back at once.
+    for (int k = 0; k < touchedCount; k++) {
+      if (lineSlot[k] >= 0) {
+        continue;
+      }
+      int l = touched[k];
+      if (array.admits(l)) {
+        int slot = array.insert(l, stage, k * line);
+        step(opt, lr, k, array.cacheWeights(), slot * line, array.cacheState(), slot * line);
+      } else {
+        float[] st = null;
+        if (array.stateKind() == QuantizedArray.StateKind.ELEMENT) {
+          if (stateScratch.length < line) {
+            stateScratch = new float[line];
+          }
+          st = stateScratch;
+          array.decompressState(l, st, 0);
+        }
+        step(opt, lr, k, stage, k * line, st, 0);
+        array.writeBack(l, stage, k * line, st, 0);
+      }
+    }
+    array.trim();
     discardGradients();
+  }
+
+  /** The optimizer's step on batch line k, its values at w[wOff ..] and element state at s[sOff ..]. */
+  private void step(Optimizer opt, float lr, int k, float[] w, int wOff, float[] s, int sOff) {
+    int l = touched[k];
+    int n = array.lengthOf(l);
+    int g = k * line;
+    switch (array.stateKind()) {
+      case NONE -> opt.rowStepInPlace(w, wOff, grad, g, n, null, 0, lr);
+      case ELEMENT -> opt.elementStepInPlace(w, wOff, grad, g, s, sOff, n, lr);
+      case ROW -> {
+        // One accumulator per ROBE-Z block, as the float32 model keeps them.
+        int start = l * line;
+        for (int p = 0; p < n; ) {
+          int blockStart = (start + p) / z * z;
+          int len = Math.min(blockStart + z, start + n) - (start + p);
+          opt.rowStepInPlace(w, wOff + p, grad, g + p, len, array.rowState(), (start + p) / z, lr);
+          p += len;
+        }
+      }
+    }
   }
 
   @Override

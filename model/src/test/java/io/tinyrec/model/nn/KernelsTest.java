@@ -119,4 +119,68 @@ class KernelsTest {
     }
     assertArrayEquals(w2, w);
   }
+
+  /** Quantization must give the same bits in both implementations: snapshots and sync depend on it. */
+  @Test
+  void requantizationShouldAgreeBitForBitWithThePlainLoops() {
+    SplittableRandom r = new SplittableRandom(7);
+    for (int[] shape : new int[][] {{0, 64, 64}, {0, 64, 16}, {0, 37, 16}, {16, 48, 32}, {0, 10, 4}, {0, 128, 128}}) {
+      int start = shape[0];
+      int end = shape[1];
+      int group = shape[2];
+      for (boolean int4 : new boolean[] {false, true}) {
+        for (boolean fp16 : new boolean[] {false, true}) {
+          int levels = int4 ? 15 : 255;
+          float[] w = random(r, end - start + 3);
+          w[5] = -0f;
+          w[6] = 0f;
+          float[] st = new float[end - start + 3];
+          for (int i = 0; i < st.length; i++) {
+            st[i] = (float) (r.nextDouble() * 1e-2);
+          }
+          st[2] = Float.POSITIVE_INFINITY;
+          int groups = (end + group - 1) / group;
+          byte[] ca = new byte[end];
+          byte[] cb = new byte[end];
+          float[] sa = new float[groups];
+          float[] sb = new float[groups];
+          float[] ba = new float[groups];
+          float[] bb = new float[groups];
+          short[] ha = new short[groups];
+          short[] hb = new short[groups];
+          short[] ga = new short[groups];
+          short[] gb = new short[groups];
+          short[] ea = new short[end];
+          short[] eb = new short[end];
+          Kernels.requantizeStochastic(start, end, group, w, 3, levels, fp16, int4, ca, sa, ba, ha, ga, 0x5EED, st, 3,
+              ea, new int[group], new float[32]);
+          Kernels.scalarRequantizeStochastic(start, end, group, w, 3, levels, fp16, int4, cb, sb, bb, hb, gb, 0x5EED, st,
+              3, eb);
+          String what = "elements " + start + ".." + end + " group " + group + (int4 ? " int4" : " int8")
+              + (fp16 ? " fp16" : " fp32");
+          assertArrayEquals(cb, ca, what + ": codes");
+          assertArrayEquals(eb, ea, what + ": bf16 state");
+          assertArrayEquals(sb, sa, what + ": scales");
+          assertArrayEquals(bb, ba, what + ": biases");
+          assertArrayEquals(hb, ha, what + ": fp16 scales");
+          assertArrayEquals(gb, ga, what + ": fp16 biases");
+        }
+      }
+    }
+  }
+
+  @Test
+  void dequantizationShouldBeAMultiplyThenAnAdd() {
+    byte[] codes = new byte[100];
+    new SplittableRandom(3).nextBytes(codes);
+    for (int n : new int[] {1, 15, 16, 17, 64, 99}) {
+      float[] got = new float[n];
+      Kernels.dequantizeInt8(n, codes, 1, 0.01f, -0.3f, got, 0);
+      for (int i = 0; i < n; i++) {
+        float want = (codes[1 + i] & 0xFF) * 0.01f;
+        want = want + -0.3f;
+        assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got[i]), "n=" + n + " element " + i);
+      }
+    }
+  }
 }
