@@ -61,6 +61,9 @@ CONFIGS = {
     # the equal-memory trade: the fp32 array's bytes spent on more, smaller floats
     "int8-g64-3M": ("int8, group 64, M = 3 x 1,048,576", ["--precision", "int8", "--quant-group", "64",
                                                          "--robe-size", str(3 * M)]),
+    "int8-g64-3M-rowwise": ("int8, group 64, M = 3 x 1,048,576, row-wise Adagrad",
+                            ["--precision", "int8", "--quant-group", "64", "--robe-size", str(3 * M),
+                             "--embedding-adagrad", "rowwise"]),
     "int4-g64-6M": ("int4, group 64, 1% cache, M = 6 x 1,048,576", ["--precision", "int4", "--quant-group", "64",
                                                                    "--cache-fraction", "0.01", "--robe-size",
                                                                    str(6 * M)]),
@@ -88,23 +91,30 @@ def learn(input_file, flags, lr, core, jar=None):
     return r
 
 
+def tag(name, seed):
+    return name if seed is None else f"{name}-s{seed}"
+
+
 def result_path(out, kind, name):
     return os.path.join(out, f"{kind}-{name}.json")
 
 
 def design(a):
     names = a.only.split(",") if a.only else DESIGN
-    todo = [n for n in names if not os.path.exists(result_path(a.out, "design", n))]
+    # With --seeds, each configuration once per seed (file design-NAME-sSEED.json); without, seed 123.
+    jobs = [(n, None) for n in names] if not a.seeds else [(n, s) for s in a.seeds.split(",") for n in names]
+    todo = [(n, s) for n, s in jobs if not os.path.exists(result_path(a.out, "design", tag(n, s)))]
     cores = [int(c) for c in a.cores.split(",")]
 
-    def run(i_name):
-        i, name = i_name
+    def run(i_job):
+        i, (name, seed) = i_job
         core = cores[i % len(cores)]
-        r = learn(a.input, CONFIGS[name][1], a.lr, core, a.jar)
+        flags = CONFIGS[name][1] + ([] if seed is None else ["--seed", seed])
+        r = learn(a.input, flags, a.lr, core, a.jar)
         r["config"] = name
-        with open(result_path(a.out, "design", name), "w") as f:
+        with open(result_path(a.out, "design", tag(name, seed)), "w") as f:
             json.dump(r, f)
-        print(f"{name}: auc {r['auc']:.4f} embedding_bytes {r['embedding_bytes']} rows/s {r['rows_per_s']:.0f} "
+        print(f"{tag(name, seed)}: auc {r['auc']:.4f} embedding_bytes {r['embedding_bytes']} rows/s {r['rows_per_s']:.0f} "
               f"(load {r['load_average'][0]:.1f})", file=sys.stderr, flush=True)
 
     with ThreadPoolExecutor(len(cores)) as pool:
@@ -112,10 +122,14 @@ def design(a):
 
 
 def speed(a):
+    # "base:NAME" runs NAME with --base-jar (an older build), for before/after in the same rounds.
     names = a.configs.split(",")
     for k in range(a.pairs):
         for name in names:
-            r = learn(a.input, CONFIGS[name][1], a.lr, a.core, a.jar)
+            jar = a.jar
+            if name.startswith("base:"):
+                jar = a.base_jar
+            r = learn(a.input, CONFIGS[name.split(":")[-1]][1], a.lr, a.core, jar)
             r["config"] = name
             r["round"] = k
             path = os.path.join(a.out, "speed.jsonl")
@@ -144,21 +158,44 @@ def table(a):
             print(f"| {CONFIGS[r['config']][0]} | {r['robe_size']:,} | {r['embedding_bytes']:,} | "
                   f"{r['embedding_bytes'] / base:.3f} | {r['embedding_state_bytes']:,} | {r['auc']:.4f} | {d:+.4f} | "
                   f"{r['logloss']:.4f} | {per_row} | {r['rows_per_s']:,.0f} |")
+    seeded = {}
+    for fn in sorted(os.listdir(a.out)):
+        if fn.startswith("design-") and "-s" in fn.rsplit("-", 1)[-1] and fn.endswith(".json"):
+            r = json.load(open(os.path.join(a.out, fn)))
+            seeded.setdefault(r["config"], {})[r["seed"]] = r["auc"]
+    for c in seeded:
+        p = result_path(a.out, "design", c)
+        if os.path.exists(p):
+            r = json.load(open(p))
+            seeded[c][r["seed"]] = r["auc"]
+    if seeded:
+        print()
+        seeds = sorted({s for v in seeded.values() for s in v})
+        print("| configuration | " + " | ".join(f"seed {s}" for s in seeds) + " | mean | mean - fp32 mean |")
+        print("|---|" + "---|" * (len(seeds) + 2))
+        means = {c: sum(v.values()) / len(v) for c, v in seeded.items()}
+        for c, v in seeded.items():
+            cells = " | ".join(f"{v[s]:.4f}" if s in v else "" for s in seeds)
+            d = means[c] - means["fp32"] if "fp32" in means else float("nan")
+            print(f"| {CONFIGS[c][0]} | {cells} | {means[c]:.4f} | {d:+.4f} |")
     sp = os.path.join(a.out, "speed.jsonl")
     if os.path.exists(sp):
         runs = [json.loads(l) for l in open(sp)]
-        print()
-        print("| configuration | runs | rows/s median | rows/s each | AUC | load averages |")
-        print("|---|---|---|---|---|---|")
         by = {}
         for r in runs:
             by.setdefault(r["config"], []).append(r)
+        print()
+        print(f"input: {os.path.basename(runs[0]['command'].split('--input ')[1].split(' ')[0])}")
+        print()
+        print("| configuration | runs | rows/s median | rows/s each | AUC | load averages |")
+        print("|---|---|---|---|---|---|")
         for name, rs in by.items():
             v = sorted(r["rows_per_s"] for r in rs)
             med = v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
             each = ", ".join("{:,.0f}".format(r["rows_per_s"]) for r in rs)
             loads = ", ".join("%.1f" % r["load_average"][0] for r in rs)
-            print(f"| {CONFIGS[name][0]} | {len(rs)} | {med:,.0f} | {each} | {rs[0]['auc']:.4f} | {loads} |")
+            label = CONFIGS[name.split(":")[-1]][0] + (" (build before mixed precision)" if name.startswith("base:") else "")
+            print(f"| {label} | {len(rs)} | {med:,.0f} | {each} | {rs[0]['auc']:.4f} | {loads} |")
 
 
 def main():
@@ -172,6 +209,8 @@ def main():
     ap.add_argument("--pairs", type=int, default=3)
     ap.add_argument("--configs", default="fp32,int8-g64")
     ap.add_argument("--only")
+    ap.add_argument("--seeds", help="run each configuration with each of these seeds (comma-separated)")
+    ap.add_argument("--base-jar", help="a copy of an older cli/target, for configurations named base:NAME")
     ap.add_argument("--jar", help="a copy of cli/target (tinyrec-cli.jar and lib/) to run instead of ./tinyrec")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)

@@ -70,8 +70,7 @@ public final class ModelOptions {
   String precision;
 
   @Option(names = "--quant-group", description = "Floats per quantization group with --precision int8/int4: 'block' "
-      + "(one group per ROBE-Z block of Z floats) or a multiple or divisor of Z (default "
-      + "block).")
+      + "(one group per ROBE-Z block of Z floats) or a multiple or divisor of Z (default 64).")
   String quantGroup;
 
   @Option(names = "--quant-scale", description = "Storage of each group's scale and bias: fp16 or fp32 (default "

@@ -139,4 +139,114 @@ class LearnCommandTest {
     rowwise.embeddingAdagrad = "rowwise";
     assertEquals(io.tinyrec.model.ModelConfig.EmbeddingAdagrad.ROWWISE, rowwise.toConfig().embeddingAdagrad());
   }
+
+  @Test
+  void int8LearnShouldReportItsMemoryAndSaveASnapshotThatScores(@TempDir Path dir) throws Exception {
+    Path data = dir.resolve("syn.tsv");
+    assertEquals(0, run("generate", "--rows", "3000", "--seed", "4", "--out", data.toString()).code());
+    Path snap = dir.resolve("int8.trsn");
+    CliRun fp32 = run("learn", "--input", data.toString(), "--preset", "small", "--batch", "64", "--json",
+        "--no-warmup");
+    CliRun int8 = run("learn", "--input", data.toString(), "--preset", "small", "--batch", "64", "--json",
+        "--no-warmup", "--precision", "int8", "--quant-group", "8", "--cache-fraction", "0.1", "--cache-policy", "lru",
+        "--save-snapshot", snap.toString());
+    assertEquals(0, int8.code(), int8.err());
+    String json = int8.out().trim();
+    for (String key : new String[] {"embedding_bytes", "embedding_state_bytes", "model_bytes", "quant_group",
+        "cache_evictions"}) {
+      assertTrue(json.contains("\"" + key + "\":"), key + " missing from " + json);
+    }
+    assertTrue(json.contains("\"precision\":\"int8\""), json);
+    assertTrue(json.contains("\"quant_group\":8,"), json);
+    assertTrue(json.contains("\"cache_policy\":\"lru\""), json);
+    long q = Long.parseLong(field(json, "embedding_bytes"));
+    long f = Long.parseLong(field(fp32.out().trim(), "embedding_bytes"));
+    assertEquals(4L * 16384, f);
+    assertTrue(3 * q < 2 * f, q + " bytes against fp32's " + f);
+    assertEquals(2, SnapshotCodec.readHeader(Files.readAllBytes(snap)).formatVersion());
+    CliRun scored = run("score", "--snapshot", snap.toString(), "--input", data.toString(), "--limit", "5");
+    assertEquals(0, scored.code(), scored.err());
+    assertEquals(5, scored.out().trim().lines().count());
+  }
+
+  @Test
+  void quantizationFlagsShouldExitTwoWithAClearMessage(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("x.tsv");
+    Files.writeString(f, "");
+    String[][] cases = {
+        {"--precision", "int9"}, {"--precision must be one of fp32, int8, int4, got 'int9'"},
+        {"--precision", "int8", "--cache-fraction", "1.5"}, {"--cache-fraction must be between 0 and 1"},
+        {"--precision", "int8", "--quant-group", "24"}, {"--quant-group must be a multiple or a divisor of --robe-z=16"},
+        {"--precision", "int8", "--quant-group", "one"}, {"--quant-group must be 'block' or a group size"},
+        {"--precision", "int4", "--embedding", "hash"}, {"hash tables stay fp32"},
+        {"--cache-fraction", "0.1"}, {"apply to --precision int8 or int4"},
+        {"--precision", "int8", "--cache-policy", "fifo"}, {"--cache-policy must be one of lfu, lru, got 'fifo'"},
+    };
+    for (int i = 0; i < cases.length; i += 2) {
+      List<String> args = new ArrayList<>(List.of("learn", "--input", f.toString()));
+      args.addAll(List.of(cases[i]));
+      CliRun r = run(args.toArray(new String[0]));
+      assertEquals(2, r.code(), String.join(" ", cases[i]) + ": " + r.err());
+      assertTrue(r.err().contains(cases[i + 1][0]), String.join(" ", cases[i]) + ": " + r.err());
+    }
+    CliRun help = run("learn", "--help");
+    for (String flag : new String[] {"--precision", "--quant-group", "--quant-scale", "--cache-fraction",
+        "--cache-policy"}) {
+      assertTrue(help.out().contains(flag), flag + " missing from learn --help");
+    }
+    assertTrue(run("train", "--help").out().contains("--cache-fraction"), "train takes the quantization flags");
+  }
+
+  /**
+   * tools/score_snapshot.py decodes INT8 and INT4 snapshots from docs/snapshot-format.md alone and
+   * scores as the JVM does (to 1e-6), with and without the FP32 cache. Skipped without python3 and numpy.
+   */
+  @Test
+  void thePythonScorerShouldMatchJavaOnQuantizedSnapshots(@TempDir Path dir) throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(pythonWithNumpy(), "python3 with numpy is not available");
+    Path data = dir.resolve("syn.tsv");
+    assertEquals(0, run("generate", "--rows", "4000", "--seed", "6", "--out", data.toString()).code());
+    List<String> rows = Files.readAllLines(data).subList(3000, 3200);
+    Path tail = dir.resolve("tail.tsv");
+    Files.write(tail, rows);
+    String[][] variants = {
+        {"--precision", "int8"},
+        {"--precision", "int4", "--quant-scale", "fp32", "--cache-fraction", "0.01", "--quant-group", "16"},
+        {"--precision", "int8", "--with-optimizer-state", "--cache-fraction", "0.2"},
+    };
+    for (String[] v : variants) {
+      Path snap = dir.resolve("m.trsn");
+      List<String> args = new ArrayList<>(List.of("learn", "--input", data.toString(), "--preset", "small",
+          "--batch", "64", "--no-warmup", "--limit", "3000", "--save-snapshot", snap.toString()));
+      args.addAll(List.of(v));
+      CliRun learn = run(args.toArray(new String[0]));
+      assertEquals(0, learn.code(), learn.err());
+      CliRun scored = run("score", "--snapshot", snap.toString(), "--input", tail.toString());
+      assertEquals(0, scored.code(), scored.err());
+      List<String> scores = scored.out().trim().lines().toList();
+      assertEquals(rows.size(), scores.size());
+      List<String> expected = new ArrayList<>();
+      for (int i = 0; i < rows.size(); i++) {
+        String row = rows.get(i);
+        expected.add(scores.get(i) + "\t" + row.substring(row.indexOf('\t') + 1));
+      }
+      Path check = dir.resolve("expected.tsv");
+      Files.write(check, expected);
+      Process p = new ProcessBuilder("python3", Path.of("..", "tools", "score_snapshot.py").toString(),
+          snap.toString(), check.toString()).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(5, TimeUnit.MINUTES), "score_snapshot.py did not finish");
+      assertEquals(0, p.exitValue(), String.join(" ", v) + ": " + out.lines().reduce((a, b) -> b).orElse(out));
+    }
+  }
+
+  private static boolean pythonWithNumpy() {
+    try {
+      Process p = new ProcessBuilder("python3", "-c", "import numpy").redirectErrorStream(true).start();
+      p.getInputStream().readAllBytes();
+      return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
+    } catch (Exception e) {
+      return false;
+    }
+  }
 }

@@ -46,7 +46,11 @@ class TrainJobIT {
   }
 
   static TrainJobConfig.Builder job(String name, int learners) throws Exception {
-    return kit.topics(TrainJobConfig.builder(kit.bootstrap(), MODEL), name, learners)
+    return job(name, learners, MODEL);
+  }
+
+  static TrainJobConfig.Builder job(String name, int learners, ModelConfig model) throws Exception {
+    return kit.topics(TrainJobConfig.builder(kit.bootstrap(), model), name, learners)
         .learners(learners).batch(BATCH).maxWaitMs(0).bounded(true).jitWarmup(false)
         .syncEvery(64).syncIntervalMs(200)
         .checkpointInterval(Duration.ofMillis(500)).snapshotInterval(Duration.ofSeconds(1));
@@ -59,9 +63,13 @@ class TrainJobIT {
 
   /** What `tinyrec learn` computes: one pass of progressive validation over the rows, as a TSV file. */
   static Dlrm learn(List<CriteoRow> rows) throws Exception {
+    return learn(rows, MODEL);
+  }
+
+  static Dlrm learn(List<CriteoRow> rows, ModelConfig config) throws Exception {
     Path tsv = Files.createTempFile("tinyrec-learn-", ".tsv");
     Files.write(tsv, rows.stream().map(CriteoRow::toTsv).toList());
-    Dlrm model = new Dlrm(MODEL);
+    Dlrm model = new Dlrm(config);
     ProgressiveValidation.run(model, new CriteoReader(List.of(tsv), CriteoReader.OnMalformed.FAIL, e -> {}), BATCH,
         0, 10_000, (n, m) -> {});
     Files.delete(tsv);
@@ -175,6 +183,53 @@ class TrainJobIT {
     assertEquals(rows.size(), last(snapshots).getEventsTrained());
     assertTrue(ModelTensors.of(finalModel(snapshots)).sameAs(ModelTensors.of(learn(rows))),
         "after the restore the weights differ from an uninterrupted run");
+  }
+
+  /**
+   * The quantized array in the job: one learner trains exactly as `learn --precision int8` does
+   * (its lines reach the merger as records, bit for bit, cache included), the published snapshots
+   * hold no cache and decode, and two learners, whose lines are merged through their float32
+   * values, learn and end with one model everywhere.
+   */
+  @Test
+  void anInt8ModelTrainsExactlyAsLearnWithOneLearnerAndMergesWithTwo() throws Exception {
+    ModelConfig int8 = MODEL.withQuantization(ModelConfig.Quantization.of(ModelConfig.Precision.INT8)
+        .withCacheFraction(0.05f));
+    List<CriteoRow> rows = JobTestKit.syntheticRows(23, 20_000);
+    TrainJobConfig one = job("int8one", 1, int8).snapshotOptimizerState(true).build();
+    TrainJobConfig two = job("int8two", 2, int8).build();
+    kit.produce(one.eventsTopic, rows);
+    kit.produce(two.eventsTopic, rows);
+    runToEnd(one, JobTestKit.tempDir("int8one"), null);
+    JobExecutionResult result = runToEnd(two, JobTestKit.tempDir("int8two"), null);
+
+    List<ModelSnapshot> exact = kit.snapshots(one.modelsTopic);
+    assertSnapshotsExactlyOnce(exact);
+    assertEquals("int8", last(exact).getConfig().get("precision"));
+    Dlrm reference = learn(rows, int8);
+    assertTrue(((io.tinyrec.model.nn.QuantizedRobeEmbedding) reference.embedding()).array().evictions() > 0);
+    assertTrue(ModelTensors.of(finalModel(exact)).sameAs(ModelTensors.of(reference)),
+        "the int8 job's final model differs from tinyrec learn --precision int8 on the same rows");
+
+    List<ModelSnapshot> merged = kit.snapshots(two.modelsTopic);
+    assertSnapshotsExactlyOnce(merged);
+    ModelSnapshot b = last(merged);
+    assertEquals(rows.size(), b.getEventsTrained());
+    Dlrm served = SnapshotCodec.decode(b.getCodec().array());
+    assertEquals(0, ((io.tinyrec.model.nn.QuantizedRobeEmbedding) served.embedding()).array().cachedLines(),
+        "a published snapshot without optimizer state carries no cache");
+    double aucOne = last(exact).getMetrics().getAuc();
+    double aucTwo = b.getMetrics().getAuc();
+    System.out.printf("int8 progressive AUC over %d events: 1 learner %.4f, 2 learners %.4f%n", rows.size(), aucOne,
+        aucTwo);
+    assertTrue(aucTwo > 0.6 && aucTwo > aucOne - 0.02, "two int8 learners learn: " + aucTwo + " vs " + aucOne);
+    List<String> learners = result.getAccumulatorResult(io.tinyrec.jobs.learner.Learner.FINAL_MODELS_ACCUMULATOR);
+    String want = result.<List<String>>getAccumulatorResult(io.tinyrec.jobs.merger.Merger.FINAL_MODEL_ACCUMULATOR)
+        .get(0);
+    assertEquals(2, learners.size());
+    for (String l : learners) {
+      assertEquals(want, l.substring(l.indexOf(':') + 1), "learner " + l + " holds another model than the merger");
+    }
   }
 
   static ModelSnapshot last(List<ModelSnapshot> snapshots) {

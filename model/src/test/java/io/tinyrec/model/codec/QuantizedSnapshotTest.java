@@ -148,4 +148,31 @@ class QuantizedSnapshotTest {
     m.score(b, out);
     return out;
   }
+
+  /** The version-2 golden files of docs/snapshot-format.md §7 decode and score as recorded, cache applied. */
+  @Test
+  void goldenSnapshotsOfFormatVersionTwoShouldDecodeAndScore() throws java.io.IOException {
+    for (String name : new String[] {"small-robe-int8-v2", "small-robe-int4-v2"}) {
+      byte[] golden;
+      java.util.List<String> expected;
+      try (java.io.InputStream in = getClass().getResourceAsStream("/golden/" + name + ".trsn");
+           java.io.InputStream rows = getClass().getResourceAsStream("/golden/" + name + ".scores.tsv")) {
+        golden = in.readAllBytes();
+        expected = new String(rows.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+      }
+      assertEquals(2, SnapshotCodec.readHeader(golden).formatVersion());
+      Dlrm m = SnapshotCodec.decode(golden);
+      assertTrue(arrayOf(m).cachedLines() > 0, name + " carries a cache");
+      assertEquals(10, expected.size());
+      Batch b = new Batch(1);
+      float[] out = new float[1];
+      for (String line : expected) {
+        int tab = line.indexOf('\t');
+        b.clear();
+        b.add(io.tinyrec.model.data.CriteoParser.parse(line.substring(tab + 1), name, 1, true));
+        m.score(b, out);
+        assertEquals(Float.parseFloat(line.substring(0, tab)), out[0], 1e-6f, name + ": " + line);
+      }
+    }
+  }
 }

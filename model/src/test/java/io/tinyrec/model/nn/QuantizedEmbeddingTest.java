@@ -246,8 +246,8 @@ class QuantizedEmbeddingTest {
     String group = assertThrows(IllegalArgumentException.class,
         () -> SMALL.withQuantization(Quantization.of(Precision.INT8).withGroup(6))).getMessage();
     assertTrue(group.contains("--quant-group must be a multiple or a divisor of --robe-z=4"), group);
-    String odd = assertThrows(IllegalArgumentException.class, () -> SMALL.withRobeZ(1).withDim(8)
-        .withQuantization(Quantization.of(Precision.INT4))).getMessage();
+    String odd = assertThrows(IllegalArgumentException.class, () -> SMALL.withRobeZ(1)
+        .withQuantization(Quantization.of(Precision.INT4).withGroup(0))).getMessage();
     assertTrue(odd.contains("must be even"), odd);
     String fraction = assertThrows(IllegalArgumentException.class,
         () -> Quantization.of(Precision.INT8).withCacheFraction(1.5f)).getMessage();
