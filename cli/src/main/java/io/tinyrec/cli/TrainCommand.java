@@ -84,6 +84,10 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--sync-interval-ms",
       description = "... or after this long (default 1000 with several learners, 5000 with one).")
   Long syncIntervalMs;
+  @Option(names = "--max-staleness", paramLabel = "EVENTS",
+      description = "Bounded staleness: a learner waits for its oldest unmerged update once it has trained this "
+          + "many events past it; 0 = unbounded (default --sync-every with several learners, 0 with one).")
+  Integer maxStaleness;
   @Option(names = "--snapshot-interval", defaultValue = "30s", converter = Sizes.Span.class, paramLabel = "DURATION",
       description = "How often a snapshot is published (default ${DEFAULT-VALUE}).")
   Duration snapshotInterval;
@@ -127,6 +131,9 @@ public final class TrainCommand implements Callable<Integer> {
     }
     if (syncIntervalMs != null) {
       builder.syncIntervalMs(syncIntervalMs);
+    }
+    if (maxStaleness != null) {
+      builder.maxStaleness(maxStaleness);
     }
     TrainJobConfig config = builder.build();
     if (learners > 1 && modelConfig.optimizer() == ModelConfig.OptimizerKind.ADAGRAD

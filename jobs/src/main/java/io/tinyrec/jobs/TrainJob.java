@@ -50,6 +50,10 @@ public final class TrainJob {
 
   /** Adds the job to the environment (checkpointing and the like are the caller's). */
   public static void build(StreamExecutionEnvironment env, TrainJobConfig c) {
+    // No operator keeps or changes a record it was handed (the learner keeps the events it buffers,
+    // but those arrive over the network, deserialized afresh), so chained operators may pass
+    // records on without Flink copying each one.
+    env.getConfig().enableObjectReuse();
     Properties client = c.kafkaClientProperties();
 
     KafkaSourceBuilder<RawRecord> events = KafkaSource.<RawRecord>builder()

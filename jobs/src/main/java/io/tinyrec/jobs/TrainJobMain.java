@@ -17,14 +17,14 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *   [--events-topic events --scores-topic scores --sync-topic sync --models-topic models --dlq-topic dlq]
  *   [--model-name tinyrec] [--preset kaggle] [--embedding robe|hash] [--robe-size M] [--robe-z Z]
  *   [--rows-per-table R] [--optimizer sgd|adagrad] [--lr X] [--seed S] [--learners N] [--batch B]
- *   [--max-wait-ms W] [--sync-every N] [--snapshot-interval-s S] [--checkpoint-interval-s S] [--bounded]
+ *   [--max-wait-ms W] [--sync-every N] [--max-staleness N] [--snapshot-interval-s S] [--checkpoint-interval-s S] [--bounded]
  * </pre>
  * The topics must exist (create them with {@code tinyrec topics create}).
  */
 public final class TrainJobMain {
   private static final Set<String> FLAGS = Set.of("bootstrap-servers", "events-topic", "scores-topic", "sync-topic",
       "models-topic", "dlq-topic", "model-name", "preset", "embedding", "robe-size", "robe-z", "rows-per-table",
-      "optimizer", "lr", "seed", "learners", "batch", "max-wait-ms", "sync-every", "snapshot-interval-s",
+      "optimizer", "lr", "seed", "learners", "batch", "max-wait-ms", "sync-every", "max-staleness", "snapshot-interval-s",
       "checkpoint-interval-s");
 
   private TrainJobMain() {}
@@ -84,6 +84,9 @@ public final class TrainJobMain {
         .bounded(bounded);
     if (a.containsKey("sync-every")) {
       builder.syncEvery(Integer.parseInt(a.get("sync-every")));
+    }
+    if (a.containsKey("max-staleness")) {
+      builder.maxStaleness(Integer.parseInt(a.get("max-staleness")));
     }
     TrainJobConfig c = builder.build();
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
