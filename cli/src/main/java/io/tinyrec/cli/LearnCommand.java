@@ -62,7 +62,7 @@ public final class LearnCommand implements Callable<Integer> {
       + "logloss, window_auc, window_ne, window_logloss, rows_per_s, metrics_window).")
   Path curve;
 
-  @Option(names = "--curve-every", defaultValue = "10000", paramLabel = "ROWS",
+  @Option(names = "--curve-every", defaultValue = "1000", paramLabel = "ROWS",
       description = "Rows between two --curve lines (default ${DEFAULT-VALUE}).")
   long curveEvery;
 

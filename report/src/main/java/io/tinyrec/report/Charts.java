@@ -23,6 +23,7 @@ import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.renderer.xy.XYStepRenderer;
 import org.jfree.chart.ui.Layer;
 import org.jfree.chart.ui.RectangleAnchor;
+import org.jfree.chart.ui.RectangleInsets;
 import org.jfree.chart.ui.TextAnchor;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
@@ -38,6 +39,7 @@ final class Charts {
   private static final Color[] PALETTE = {new Color(0x0072B2), new Color(0xD55E00), new Color(0x009E73),
       new Color(0xCC79A7), new Color(0xE69F00), new Color(0x56B4E9), new Color(0x000000)};
   private static final Color DRIFT = new Color(0xC00000);
+  private static final Color LABEL_BACKGROUND = new Color(255, 255, 255, 210);
   private static final Stroke SOLID = new BasicStroke(2.0f);
   private static final Stroke DASHED = new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
       new float[] {6f, 4f}, 0f);
@@ -56,9 +58,10 @@ final class Charts {
    */
   static JFreeChart metricOverEvents(String title, String yLabel, ReportData data, DriftAnalysis[] drifts,
       ToDoubleFunction<CurvePoint> overall, ToDoubleFunction<CurvePoint> window, boolean withSnapshots,
-      boolean markThreshold) {
+      boolean markThreshold, boolean clipStart) {
     XYSeriesCollection lines = new XYSeriesCollection();
     XYLineAndShapeRenderer lineRenderer = new XYLineAndShapeRenderer(true, false);
+    lineRenderer.setDrawSeriesLineAsPath(true); // one path per series, so the dashes run on across points
     int s = 0;
     for (int i = 0; i < data.runs().size(); i++) {
       RunCurve run = data.runs().get(i);
@@ -72,6 +75,9 @@ final class Charts {
     }
     JFreeChart chart = lineChart(title, "events scored", yLabel, lines, lineRenderer);
     XYPlot plot = chart.getXYPlot();
+    if (clipStart) {
+      clipToSettled(plot, data, overall, window);
+    }
     if (withSnapshots && !data.snapshots().isEmpty()) {
       XYSeriesCollection snaps = new XYSeriesCollection();
       XYSeries ser = new XYSeries("snapshots: merger's window AUC", false, true);
@@ -103,16 +109,51 @@ final class Charts {
             d.beforeAuc(), d.tolerance()));
         t.setLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
         t.setLabelPaint(color(run));
+        t.setLabelBackgroundColor(LABEL_BACKGROUND);
         t.setLabelAnchor(RectangleAnchor.BOTTOM_LEFT);
         t.setLabelTextAnchor(TextAnchor.TOP_LEFT);
+        t.setLabelOffset(new RectangleInsets(2, 4, 2, 2));
         plot.addRangeMarker(t, Layer.FOREGROUND);
         if (d.recovered() && !d.heldUp()) {
-          addDomainMarker(plot, d.recoveredAt(), String.format(Locale.ROOT, "back within %.2f at %,d",
+          ValueMarker m = addDomainMarker(plot, d.recoveredAt(), String.format(Locale.ROOT, "back within %.2f at %,d",
               d.tolerance(), d.recoveredAt()), color(run));
+          // Bottom left of its line: clear of the drift label, and inside the plot near its right edge.
+          m.setLabelAnchor(RectangleAnchor.BOTTOM_LEFT);
+          m.setLabelTextAnchor(TextAnchor.BOTTOM_RIGHT);
+          m.setLabelOffset(new RectangleInsets(2, 2, 2 + 16 * run, 2)); // one row per run
+
         }
       }
     }
     return chart;
+  }
+
+  /**
+   * Fits the value axis to the points after the first 5% of each run's events: a fresh model's NE
+   * starts far above 1 and would flatten everything after it. The early values run off the top.
+   */
+  private static void clipToSettled(XYPlot plot, ReportData data, ToDoubleFunction<CurvePoint> overall,
+      ToDoubleFunction<CurvePoint> window) {
+    double lo = Double.POSITIVE_INFINITY;
+    double hi = Double.NEGATIVE_INFINITY;
+    for (RunCurve run : data.runs()) {
+      long from = run.events() / 20;
+      for (CurvePoint p : run.points()) {
+        if (p.events() < from) {
+          continue;
+        }
+        for (double v : new double[] {overall.applyAsDouble(p), window.applyAsDouble(p)}) {
+          if (Double.isFinite(v)) {
+            lo = Math.min(lo, v);
+            hi = Math.max(hi, v);
+          }
+        }
+      }
+    }
+    if (lo < hi) {
+      double pad = 0.08 * (hi - lo);
+      plot.getRangeAxis().setRange(lo - pad, hi + pad);
+    }
   }
 
   /** Model version over time, one step line per model name. */
@@ -217,13 +258,15 @@ final class Charts {
     return chart;
   }
 
-  private static void addDomainMarker(XYPlot plot, double x, String label, Color color) {
+  private static ValueMarker addDomainMarker(XYPlot plot, double x, String label, Color color) {
     ValueMarker m = new ValueMarker(x, color, MARKER);
+    m.setLabelBackgroundColor(LABEL_BACKGROUND);
     m.setLabel(label);
     m.setLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
     m.setLabelPaint(color);
     m.setLabelAnchor(RectangleAnchor.TOP_RIGHT);
     m.setLabelTextAnchor(TextAnchor.TOP_LEFT);
     plot.addDomainMarker(m, Layer.FOREGROUND);
+    return m;
   }
 }

@@ -110,6 +110,10 @@ final class HtmlPage {
     }
 
     h.append("<h2>Plots</h2>\n");
+    if (data.snapshots().isEmpty()) {
+      h.append("<p>No model snapshots in these inputs (learn curves have none), so no plots of model versions and "
+          + "snapshot sizes: those come from the models topic.</p>\n");
+    }
     for (Report.Plot p : plots) {
       byte[] png = Files.readAllBytes(cfg.outDir().resolve(p.file()));
       h.append("<figure id=\"").append(esc(p.file())).append("\">\n<img src=\"data:image/png;base64,")

@@ -32,7 +32,6 @@ public final class LearnCurveFile {
    */
   public static RunCurve read(Path file) throws IOException {
     List<CurvePoint> points = new ArrayList<>();
-    List<RatePoint> rates = new ArrayList<>();
     int window = 0;
     double wall = Double.NaN;
     try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
@@ -74,9 +73,6 @@ public final class LearnCurveFile {
         } else {
           points.add(p);
         }
-        if (Double.isFinite(seconds) && Double.isFinite(rate)) {
-          rates.add(new RatePoint(seconds, rate));
-        }
         if (n.hasNonNull("metrics_window")) {
           window = (int) num(n, "metrics_window", file, no);
         }
@@ -90,7 +86,30 @@ public final class LearnCurveFile {
     if (points.isEmpty()) {
       throw new IllegalArgumentException(file + ": no curve lines (the file is empty)");
     }
-    return new RunCurve(label(file), file.toString(), window, points, rates, wall);
+    return new RunCurve(label(file), file.toString(), window, points, throughput(points, wall), wall);
+  }
+
+  /**
+   * Rows per second in about 100 spans of wall-clock time (at least 0.5 s each), from the points'
+   * rows and seconds: a line every 1,000 rows is a few tens of milliseconds apart, too short a span
+   * for a readable rate.
+   */
+  static List<RatePoint> throughput(List<CurvePoint> points, double wall) {
+    List<RatePoint> out = new ArrayList<>();
+    if (!(wall > 0)) {
+      return out;
+    }
+    double span = Math.max(0.5, wall / 100);
+    long rows0 = 0;
+    double t0 = 0;
+    for (CurvePoint p : points) {
+      if (Double.isFinite(p.seconds()) && p.seconds() - t0 >= span) {
+        out.add(new RatePoint(p.seconds(), (p.events() - rows0) / (p.seconds() - t0)));
+        rows0 = p.events();
+        t0 = p.seconds();
+      }
+    }
+    return out;
   }
 
   /** The file name without .jsonl, .json or .txt. */

@@ -116,11 +116,12 @@ public final class Report {
           + "solid over the sliding window, dashed over the whole run" + (data.snapshots().isEmpty() ? ""
           : "; dots: the window AUC the job's merger recorded in each snapshot"),
           Charts.metricOverEvents("Progressive AUC", "AUC", data, marks, CurvePoint::auc, CurvePoint::windowAuc,
-              true, true)));
+              true, true, false)));
       plots.add(new Plot(NE_PNG, "Normalized entropy (log loss over the entropy of the click rate; lower is better), "
-          + "window solid, whole run dashed",
+          + "window solid, whole run dashed; the axis fits the runs after their first 5% of events, so a fresh "
+          + "model's first values run off the top",
           Charts.metricOverEvents("Normalized entropy", "NE", data, marks, CurvePoint::ne, CurvePoint::windowNe,
-              false, false)));
+              false, false, true)));
     }
     if (!data.snapshots().isEmpty()) {
       plots.add(new Plot(VERSIONS_PNG, "Model versions published on the models topic over time",
