@@ -32,7 +32,8 @@ final class HtmlPage {
       h.append("<li>").append(esc(r.label())).append(": ").append(esc(r.source())).append("</li>\n");
     }
     if (!data.snapshots().isEmpty()) {
-      h.append("<li>model snapshots: topic ").append(esc(cfg.kafka().modelsTopic())).append("</li>\n");
+      h.append("<li>model snapshots").append(cfg.kafka() == null || cfg.kafka().modelsTopic() == null ? ""
+          : ": topic " + esc(cfg.kafka().modelsTopic())).append("</li>\n");
     }
     h.append("</ul>\n");
 

@@ -90,7 +90,8 @@ public final class LearnCurveFile {
   }
 
   /**
-   * Rows per second in about 100 spans of wall-clock time (at least 0.5 s each), from the points'
+   * Rows per second in about 100 spans of wall-clock time (at least 0.5 s each, or a quarter of a
+   * shorter run), from the points'
    * rows and seconds: a line every 1,000 rows is a few tens of milliseconds apart, too short a span
    * for a readable rate.
    */
@@ -99,7 +100,7 @@ public final class LearnCurveFile {
     if (!(wall > 0)) {
       return out;
     }
-    double span = Math.max(0.5, wall / 100);
+    double span = Math.min(Math.max(0.5, wall / 100), wall / 4); // a short run still gets a few spans
     long rows0 = 0;
     double t0 = 0;
     for (CurvePoint p : points) {
