@@ -80,7 +80,9 @@ final class Charts {
     }
     if (withSnapshots && !data.snapshots().isEmpty()) {
       XYSeriesCollection snaps = new XYSeriesCollection();
-      XYSeries ser = new XYSeries("snapshots: merger's window AUC", false, true);
+      long mw = data.snapshots().get(data.snapshots().size() - 1).metricsWindow();
+      XYSeries ser = new XYSeries(String.format(Locale.ROOT, "snapshots: the job's merger's window AUC (window of %,d)",
+          mw), false, true);
       for (SnapshotPoint p : data.snapshots()) {
         if (Double.isFinite(p.windowAuc())) {
           ser.add(p.eventsTrained(), p.windowAuc());

@@ -93,6 +93,17 @@ public final class Report {
       }
       runs.add(c);
     }
+    if (cfg.driftAt().isPresent()) {
+      for (RunCurve run : runs) {
+        if (run.metricsWindow() > cfg.driftAt().getAsLong() / 4) {
+          notes.add(String.format(Locale.ROOT, "%s: the metrics window (%,d events) is long next to the drift point "
+                  + "(%,d): while the model is still learning, early events leaving the window can mask the drop; a "
+                  + "window of about a tenth of the drift point shows it sharper (%s)", run.label(),
+              run.metricsWindow(), cfg.driftAt().getAsLong(), run.source().startsWith("topic ")
+                  ? "report --metrics-window" : "learn --metrics-window"));
+        }
+      }
+    }
     return new ReportData(runs, snaps, notes);
   }
 
