@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
         TrainCommand.class,
         ScoreCommand.class,
         BenchTrainCommand.class,
+        ReportCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class Tinyrec implements Runnable {
