@@ -8,6 +8,7 @@ import io.tinyrec.model.codec.SnapshotCodec;
 import io.tinyrec.replay.Topics;
 import io.tinyrec.schemas.ModelSnapshot;
 import io.tinyrec.schemas.SingleObjectCodec;
+import io.tinyrec.schemas.TopicDefaults;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -62,7 +63,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--dlq-topic", defaultValue = "dlq", description = "Default ${DEFAULT-VALUE}.")
   String dlqTopic;
 
-  @Option(names = "--model-name", defaultValue = "tinyrec",
+  @Option(names = "--model-name", defaultValue = TopicDefaults.MODEL_NAME,
       description = "Key of the snapshots on the models topic (default ${DEFAULT-VALUE}).")
   String modelName;
 

@@ -16,6 +16,8 @@ public final class TopicDefaults {
   public static final String MODELS = "models";
   /** Undecodable input: original key and bytes, with the error in headers. */
   public static final String DLQ = "dlq";
+  /** The model name snapshots are published under (the models topic's key) unless told otherwise. */
+  public static final String MODEL_NAME = "tinyrec";
 
   /** DLQ header: why the record could not be used (UTF-8 text). */
   public static final String DLQ_ERROR = "tinyrec.error";
