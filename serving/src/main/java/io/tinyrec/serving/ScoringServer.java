@@ -312,26 +312,36 @@ public final class ScoringServer implements AutoCloseable {
     }
   }
 
-  /** The request body, or null when it is larger than the limit. */
+  /**
+   * The request body, or null when it is larger than the limit. An over-long body is still read and
+   * dropped, up to {@link #swallowLimit()}, so that the client, which may still be sending, reads
+   * the 413 instead of a reset connection; beyond that the connection is closed.
+   */
   private Body readBody(HttpExchange ex) throws IOException {
     int max = settings.maxBodyBytes();
-    String declared = ex.getRequestHeaders().getFirst("Content-Length");
-    if (declared != null) {
+    long declared = -1;
+    String header = ex.getRequestHeaders().getFirst("Content-Length");
+    if (header != null) {
       try {
-        if (Long.parseLong(declared.trim()) > max) {
-          return null; // refused before reading: the server closes the connection rather than drain it
-        }
+        declared = Long.parseLong(header.trim());
       } catch (NumberFormatException e) {
-        throw new IOException("Content-Length is not a number: " + declared);
+        throw new IOException("Content-Length is not a number: " + header);
       }
     }
-    int cap = declared == null ? 8192 : (int) Math.max(0, Long.parseLong(declared.trim()));
-    byte[] buf = new byte[Math.max(16, Math.min(cap, max) + 1)];
-    int n = 0;
     try (InputStream in = ex.getRequestBody()) {
+      if (declared > max) {
+        if (declared <= swallowLimit()) {
+          // Not in.skip(): the JDK's body stream passes skip to the socket below its own count.
+          drain(in, declared);
+        }
+        return null;
+      }
+      byte[] buf = new byte[(int) Math.max(16, declared < 0 ? Math.min(8192, max + 1L) : declared + 1)];
+      int n = 0;
       while (true) {
         if (n == buf.length) {
           if (n > max) {
+            drain(in, swallowLimit() - n);
             return null;
           }
           buf = Arrays.copyOf(buf, (int) Math.min((long) max + 1, 2L * buf.length));
@@ -342,8 +352,25 @@ public final class ScoringServer implements AutoCloseable {
         }
         n += r;
       }
+      return n > max ? null : new Body(buf, n);
     }
-    return n > max ? null : new Body(buf, n);
+  }
+
+  /** How much of a refused body is read and dropped: four times the limit, within 1 to 64 MiB. */
+  private long swallowLimit() {
+    return Math.min(64L << 20, Math.max(1L << 20, 4L * settings.maxBodyBytes()));
+  }
+
+  private static void drain(InputStream in, long atMost) throws IOException {
+    byte[] skip = new byte[8192];
+    long left = atMost;
+    while (left > 0) {
+      int r = in.read(skip, 0, (int) Math.min(skip.length, left));
+      if (r < 0) {
+        return;
+      }
+      left -= r;
+    }
   }
 
   private record Body(byte[] bytes, int length) {}
