@@ -1,20 +1,16 @@
 package io.tinyrec.serving;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.tinyrec.model.data.CriteoRow;
 import io.tinyrec.model.data.MalformedRowException;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -48,7 +44,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ScoringServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ScoringServer.class);
-  private static final JsonFactory JSON = new JsonFactory();
   private static final String SCORE = "/score";
   private static final Map<String, String> ENDPOINTS = Map.of(SCORE, "POST", "/model", "GET", "/healthz", "GET",
       "/metrics", "GET");
@@ -239,35 +234,7 @@ public final class ScoringServer implements AutoCloseable {
     if (m == null) {
       return Response.error(503, "no model loaded yet: waiting for a snapshot from " + models.describe());
     }
-    long now = System.currentTimeMillis();
-    SnapshotInfo i = m.info();
-    return new Response(200, "application/json", json(g -> {
-      g.writeStartObject();
-      g.writeStringField("model", i.modelName());
-      g.writeNumberField("version", i.version());
-      g.writeNumberField("epoch", i.epoch());
-      g.writeStringField("createdAt", Instant.ofEpochMilli(i.createdAtMs()).toString());
-      g.writeNumberField("createdAtMs", i.createdAtMs());
-      g.writeNumberField("ageSeconds", m.ageMillis(now) / 1000.0);
-      if (i.eventTimeWatermarkMs() != Long.MIN_VALUE) {
-        g.writeStringField("eventTimeWatermark", Instant.ofEpochMilli(i.eventTimeWatermarkMs()).toString());
-      }
-      g.writeNumberField("eventsTrained", i.eventsTrained());
-      metricsField(g, "metrics", i.metrics());
-      metricsField(g, "windowMetrics", i.windowMetrics());
-      g.writeNumberField("metricsWindow", i.metricsWindow());
-      g.writeNumberField("codecBytes", i.codecBytes());
-      g.writeStringField("checksum", String.format("%08x", i.checksum()));
-      g.writeStringField("loadedAt", Instant.ofEpochMilli(m.loadedAtMs()).toString());
-      g.writeStringField("source", i.source());
-      g.writeNumberField("lag", models.lag());
-      g.writeObjectFieldStart("config");
-      for (Map.Entry<String, String> e : i.config().toMap().entrySet()) {
-        g.writeStringField(e.getKey(), e.getValue());
-      }
-      g.writeEndObject();
-      g.writeEndObject();
-    }));
+    return new Response(200, "application/json", ModelJson.describe(m, models.lag(), System.currentTimeMillis()));
   }
 
   private Response health() {
@@ -287,29 +254,6 @@ public final class ScoringServer implements AutoCloseable {
       g.writeNumberField("version", m.info().version());
       g.writeEndObject();
     }));
-  }
-
-  private static void metricsField(JsonGenerator g, String name, SnapshotInfo.Metrics m) throws IOException {
-    if (m == null) {
-      g.writeNullField(name);
-      return;
-    }
-    g.writeObjectFieldStart(name);
-    g.writeNumberField("count", m.count());
-    finite(g, "auc", m.auc());
-    finite(g, "logloss", m.logloss());
-    finite(g, "ne", m.ne());
-    finite(g, "calibration", m.calibration());
-    g.writeEndObject();
-  }
-
-  /** JSON has no NaN: an undefined metric is null. */
-  private static void finite(JsonGenerator g, String name, double v) throws IOException {
-    if (Double.isFinite(v)) {
-      g.writeNumberField(name, v);
-    } else {
-      g.writeNullField(name);
-    }
   }
 
   /**
@@ -396,20 +340,8 @@ public final class ScoringServer implements AutoCloseable {
     }
   }
 
-  /** Writes one JSON value. */
-  private interface JsonWriter {
-    void write(JsonGenerator g) throws IOException;
-  }
-
-  private static byte[] json(JsonWriter w) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-    try (JsonGenerator g = JSON.createGenerator(out)) {
-      w.write(g);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    out.write('\n');
-    return out.toByteArray();
+  private static byte[] json(ModelJson.Writer w) {
+    return ModelJson.json(w);
   }
 
   /** What to answer: status, content type, body, extra headers, and rows scored (for metrics). */

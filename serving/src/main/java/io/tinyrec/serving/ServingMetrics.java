@@ -1,7 +1,6 @@
 package io.tinyrec.serving;
 
 import java.util.EnumMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -144,6 +143,7 @@ public final class ServingMetrics {
     sb.append(name).append(' ').append(v).append('\n');
   }
 
+  /** A sample value as Prometheus reads it, in full precision and without an exponent. */
   static String number(double v) {
     if (Double.isNaN(v)) {
       return "NaN";
@@ -151,7 +151,7 @@ public final class ServingMetrics {
     if (v == Math.rint(v) && Math.abs(v) < 1e15) {
       return Long.toString((long) v);
     }
-    return String.format(Locale.ROOT, "%.6g", v);
+    return java.math.BigDecimal.valueOf(v).toPlainString();
   }
 
   /** A cumulative latency histogram with fixed buckets. */

@@ -69,6 +69,7 @@ public final class SnapshotDecoder {
           s.getChecksum(), codec.length, crc.getValue()), null);
     }
     Dlrm model = decodeCodec(codec, what);
+    SnapshotCodec.Header header = SnapshotCodec.readHeader(codec);
     List<String> mismatches = configMismatches(model.config(), s.getConfig());
     if (!mismatches.isEmpty()) {
       throw new BadSnapshotException(BadSnapshotException.Reason.CONFIG_MISMATCH, what + ": its config map disagrees "
@@ -76,8 +77,14 @@ public final class SnapshotDecoder {
     }
     SnapshotInfo info = new SnapshotInfo(s.getModelName(), s.getVersion(), s.getEpoch(), s.getCreatedAt(),
         s.getEventTimeWatermark(), s.getEventsTrained(), model.config(), s.getConfig(), metrics(s.getMetrics()),
-        metrics(s.getWindowMetrics()), s.getMetricsWindow(), codec.length, crc.getValue(), source);
+        metrics(s.getWindowMetrics()), s.getMetricsWindow(), codec.length, header.formatVersion(),
+        header.hasOptimizerState(), storedCrc(codec), source);
     return new ServedModel(info, new Scorer(model), System.currentTimeMillis());
+  }
+
+  /** The CRC-32 a (verified) codec stores in its last four bytes, little-endian. */
+  private static long storedCrc(byte[] codec) {
+    return ByteBuffer.wrap(codec, codec.length - 4, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt() & 0xFFFF_FFFFL;
   }
 
   /**
@@ -108,10 +115,10 @@ public final class SnapshotDecoder {
           + "c3 01)", null);
     }
     Dlrm model = decodeCodec(bytes, source);
-    CRC32 crc = new CRC32();
-    crc.update(bytes);
+    SnapshotCodec.Header header = SnapshotCodec.readHeader(bytes);
     SnapshotInfo info = new SnapshotInfo(modelName, 0, 0, Files.getLastModifiedTime(file).toMillis(), Long.MIN_VALUE,
-        model.rowsTrained(), model.config(), Map.of(), null, null, 0, bytes.length, crc.getValue(), source);
+        model.rowsTrained(), model.config(), Map.of(), null, null, 0, bytes.length, header.formatVersion(),
+        header.hasOptimizerState(), storedCrc(bytes), source);
     return new ServedModel(info, new Scorer(model), System.currentTimeMillis());
   }
 

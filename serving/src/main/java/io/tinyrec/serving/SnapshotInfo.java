@@ -20,12 +20,16 @@ import java.util.Map;
  * @param windowMetrics progressive metrics over the last {@code metricsWindow} events, or null
  * @param metricsWindow events in the window of windowMetrics (0 when not known)
  * @param codecBytes size of the model in the snapshot codec format
- * @param checksum CRC-32 of the codec bytes, unsigned
+ * @param formatVersion the codec's format version (docs/snapshot-format.md)
+ * @param optimizerState whether the codec carries optimizer state besides the weights
+ * @param codecCrc the CRC-32 the codec stores in its last 4 bytes, of every byte before them: it
+ *     identifies the weights (the CRC of the whole codec, which ModelSnapshot.checksum carries, is
+ *     the same constant 2144df1c for every intact codec, since it covers the codec's own CRC)
  * @param source where it was read: "topic models partition 0 offset 41" or "file model.trsn"
  */
 public record SnapshotInfo(String modelName, long version, long epoch, long createdAtMs, long eventTimeWatermarkMs,
     long eventsTrained, ModelConfig config, Map<String, String> configMap, Metrics metrics, Metrics windowMetrics,
-    long metricsWindow, int codecBytes, long checksum, String source) {
+    long metricsWindow, int codecBytes, int formatVersion, boolean optimizerState, long codecCrc, String source) {
 
   public SnapshotInfo {
     configMap = Map.copyOf(configMap);

@@ -63,6 +63,8 @@ public final class SnapshotSubscriber implements ModelSource {
   private volatile long lag = -1;
   private volatile boolean following;
   private volatile String problem;
+  /** Whether swaps and progress are logged at INFO (serving) or DEBUG (a one-off read). */
+  private final boolean announce;
 
   /**
    * What to follow.
@@ -111,8 +113,9 @@ public final class SnapshotSubscriber implements ModelSource {
     }
   }
 
-  private SnapshotSubscriber(Settings settings, ServingMetrics metrics) {
+  private SnapshotSubscriber(Settings settings, ServingMetrics metrics, boolean announce) {
     this.settings = settings;
+    this.announce = announce;
     this.metrics = metrics;
     this.key = settings.modelName().getBytes(StandardCharsets.UTF_8);
     this.consumer = new KafkaConsumer<>(consumerProperties(settings), new ByteArrayDeserializer(),
@@ -128,9 +131,35 @@ public final class SnapshotSubscriber implements ModelSource {
    * @throws KafkaException when the consumer cannot be created (e.g. a bad client setting)
    */
   public static SnapshotSubscriber start(Settings settings, ServingMetrics metrics) {
-    SnapshotSubscriber s = new SnapshotSubscriber(settings, metrics);
+    return start(settings, metrics, true);
+  }
+
+  private static SnapshotSubscriber start(Settings settings, ServingMetrics metrics, boolean announce) {
+    SnapshotSubscriber s = new SnapshotSubscriber(settings, metrics, announce);
     s.thread.start();
     return s;
+  }
+
+  /**
+   * The newest good committed snapshot of the model, read once: the one a new subscriber serves
+   * first (a bad newest one is refused, logged and counted, and the one before it tried).
+   *
+   * @return the model, or null when the topic holds no good snapshot of it
+   * @throws IllegalStateException when the topic cannot be read within the timeout, saying why
+   */
+  public static ServedModel latest(Settings settings, ServingMetrics metrics, Duration timeout)
+      throws InterruptedException {
+    try (SnapshotSubscriber s = start(settings, metrics, false)) {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (!s.following()) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("could not read " + s.describe() + " within " + timeout.toSeconds()
+              + " s" + (s.problem() == null ? "" : ": " + s.problem()));
+        }
+        Thread.sleep(20);
+      }
+      return s.current();
+    }
   }
 
   /** The consumer's settings: the caller's, then what serving needs (read_committed, large fetches). */
@@ -276,14 +305,34 @@ public final class SnapshotSubscriber implements ModelSource {
     end.forEach(consumer::seek);
     following = true;
     problem = null;
-    LOG.info("following {} from offsets {}", describe(), end);
+    info("following {} from offsets {}", describe(), end);
     while (running) {
+      List<ConsumerRecord<byte[], byte[]>> ours = new ArrayList<>();
       for (ConsumerRecord<byte[], byte[]> r : consumer.poll(settings.pollTimeout())) {
         if (isOurs(r)) {
-          offer(r);
+          ours.add(r);
         }
       }
+      offerNewestFirst(ours);
       updateLag(parts);
+    }
+  }
+
+  /**
+   * Offers the records of one poll newest first, down to the first good one: the job commits the
+   * snapshots of a checkpoint together, and decoding the ones a newer snapshot supersedes would only
+   * delay it. The superseded ones are counted as skipped.
+   */
+  private void offerNewestFirst(List<ConsumerRecord<byte[], byte[]>> ours) {
+    ours.sort((a, b) -> a.partition() != b.partition() ? Integer.compare(a.partition(), b.partition())
+        : Long.compare(a.offset(), b.offset()));
+    for (int i = ours.size() - 1; i >= 0; i--) {
+      if (offer(ours.get(i))) {
+        for (int j = 0; j < i; j++) {
+          metrics.snapshotSkipped();
+        }
+        return;
+      }
     }
   }
 
@@ -340,7 +389,7 @@ public final class SnapshotSubscriber implements ModelSource {
     if (!running) {
       return null;
     }
-    if (current.get() == null) {
+    if (current.get() == null && announce) {
       LOG.warn("{}: no committed snapshot of model '{}' yet; waiting for one", describe(), settings.modelName());
     }
     updateLag(parts);
@@ -386,7 +435,7 @@ public final class SnapshotSubscriber implements ModelSource {
     }
     if (old != null && m.info().version() <= old.info().version()) {
       metrics.snapshotSkipped();
-      LOG.info("skipped snapshot version {} at {}: not newer than version {} served", m.info().version(), source,
+      info("skipped snapshot version {} at {}: not newer than version {} served", m.info().version(), source,
           old.info().version());
       return true;
     }
@@ -395,10 +444,18 @@ public final class SnapshotSubscriber implements ModelSource {
     synchronized (modelChanged) {
       modelChanged.notifyAll();
     }
-    LOG.info("serving model '{}' version {} (epoch {}, {} events trained, created {} ms ago, {} codec bytes) from {}",
+    info("serving model '{}' version {} (epoch {}, {} events trained, created {} ms ago, {} codec bytes) from {}",
         m.info().modelName(), m.info().version(), m.info().epoch(), m.info().eventsTrained(),
         m.ageMillis(m.loadedAtMs()), m.info().codecBytes(), source);
     return true;
+  }
+
+  private void info(String format, Object... args) {
+    if (announce) {
+      LOG.info(format, args);
+    } else {
+      LOG.debug(format, args);
+    }
   }
 
   private void updateLag(List<TopicPartition> parts) {
