@@ -1,7 +1,5 @@
 package io.tinyrec.cli;
 
-import io.tinyrec.replay.KafkaProperties;
-import io.tinyrec.schemas.TopicDefaults;
 import io.tinyrec.serving.BadSnapshotException;
 import io.tinyrec.serving.FixedModel;
 import io.tinyrec.serving.ModelSource;
@@ -14,10 +12,10 @@ import io.tinyrec.serving.SnapshotSubscriber;
 import java.io.IOException;
 import java.net.BindException;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code tinyrec serve}: the model over HTTP, following the models topic or from a file. */
@@ -34,18 +32,8 @@ import picocli.CommandLine.Option;
         "  ./tinyrec serve --snapshot-file runs/model.trsn --port 8081",
         "  curl -s --data-binary @rows.tsv -H 'Content-Type: text/tab-separated-values' localhost:8080/score"})
 public final class ServeCommand implements Callable<Integer> {
-  @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]",
-      description = "Kafka bootstrap servers to follow the models topic on.")
-  String bootstrapServers;
-
-  @Option(names = "--models-topic", defaultValue = TopicDefaults.MODELS, paramLabel = "T",
-      description = "The models topic (default ${DEFAULT-VALUE}).")
-  String modelsTopic;
-
-  @Option(names = {"--model", "--model-name"}, defaultValue = TopicDefaults.MODEL_NAME, paramLabel = "NAME",
-      description = "The model to serve: its key on the models topic, as train's --model-name (default "
-          + "${DEFAULT-VALUE}). With --snapshot-file, the name a bare codec file is served under.")
-  String model;
+  @Mixin
+  ModelsTopicOptions topic;
 
   @Option(names = "--port", defaultValue = "8080", paramLabel = "P",
       description = "HTTP port (default ${DEFAULT-VALUE}); 0 picks a free one.")
@@ -69,15 +57,10 @@ public final class ServeCommand implements Callable<Integer> {
       description = "Largest request body; larger ones get 413 (default ${DEFAULT-VALUE}, about 70k TSV rows).")
   int maxBodyBytes;
 
-  @Option(names = "--kafka-config", paramLabel = "FILE",
-      description = "Kafka consumer settings (security: SASL/TLS) as a properties file.")
-  Path kafkaConfig;
-
   @Override
   public Integer call() throws Exception {
-    Map<String, String> client = kafkaConfig == null ? Map.of() : KafkaProperties.load(kafkaConfig, "--kafka-config");
-    ServeConfig cfg = new ServeConfig(bootstrapServers, modelsTopic, model, snapshotFile, bind, port,
-        threads == null ? Runtime.getRuntime().availableProcessors() : threads, maxBodyBytes, client);
+    ServeConfig cfg = new ServeConfig(topic.bootstrapServers, topic.modelsTopic, topic.model, snapshotFile, bind, port,
+        threads == null ? Runtime.getRuntime().availableProcessors() : threads, maxBodyBytes, topic.client());
     System.err.println("serve: " + cfg.describe());
     ServingMetrics metrics = new ServingMetrics();
     ModelSource source;

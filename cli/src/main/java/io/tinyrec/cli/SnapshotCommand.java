@@ -1,7 +1,5 @@
 package io.tinyrec.cli;
 
-import io.tinyrec.replay.KafkaProperties;
-import io.tinyrec.schemas.TopicDefaults;
 import io.tinyrec.serving.BadSnapshotException;
 import io.tinyrec.serving.ModelJson;
 import io.tinyrec.serving.ServedModel;
@@ -15,10 +13,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -47,21 +45,8 @@ public final class SnapshotCommand implements Runnable {
     @Parameters(arity = "0..1", paramLabel = "FILE", description = "A snapshot file.")
     Path file;
 
-    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]",
-        description = "Read the newest committed snapshot from the models topic on these servers instead.")
-    String bootstrapServers;
-
-    @Option(names = "--models-topic", defaultValue = TopicDefaults.MODELS, paramLabel = "T",
-        description = "The models topic (default ${DEFAULT-VALUE}).")
-    String modelsTopic;
-
-    @Option(names = {"--model", "--model-name"}, defaultValue = TopicDefaults.MODEL_NAME, paramLabel = "NAME",
-        description = "The model whose snapshot to read (default ${DEFAULT-VALUE}).")
-    String model;
-
-    @Option(names = "--kafka-config", paramLabel = "FILE",
-        description = "Kafka consumer settings (security: SASL/TLS) as a properties file.")
-    Path kafkaConfig;
+    @Mixin
+    ModelsTopicOptions topic;
 
     @Option(names = "--timeout", defaultValue = "30s", converter = Sizes.Span.class, paramLabel = "DURATION",
         description = "How long to try to read the topic (default ${DEFAULT-VALUE}).")
@@ -72,7 +57,7 @@ public final class SnapshotCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      if ((file == null) == (bootstrapServers == null)) {
+      if ((file == null) == (topic.bootstrapServers == null)) {
         throw new IllegalArgumentException(file == null
             ? "give a snapshot FILE, or --bootstrap-servers HOST:PORT to read the models topic"
             : "give a snapshot FILE or --bootstrap-servers, not both");
@@ -83,21 +68,19 @@ public final class SnapshotCommand implements Runnable {
           throw new IllegalArgumentException("snapshot file " + file + " cannot be read");
         }
         try {
-          m = SnapshotDecoder.fromFile(file, model);
+          m = SnapshotDecoder.fromFile(file, topic.model);
         } catch (BadSnapshotException e) {
           System.err.println("snapshot inspect: bad snapshot (" + e.reason().label() + "): " + e.getMessage());
           return 1;
         }
       } else {
-        Map<String, String> client = kafkaConfig == null ? Map.of()
-            : KafkaProperties.load(kafkaConfig, "--kafka-config");
-        SnapshotSubscriber.Settings s = new SnapshotSubscriber.Settings(bootstrapServers, modelsTopic, model, client,
-            Duration.ofMillis(100));
+        SnapshotSubscriber.Settings s = new SnapshotSubscriber.Settings(topic.bootstrapServers, topic.modelsTopic,
+            topic.model, topic.client(), Duration.ofMillis(100));
         ServingMetrics metrics = new ServingMetrics();
         m = SnapshotSubscriber.latest(s, metrics, timeout);
         if (m == null) {
-          System.err.println("snapshot inspect: no good committed snapshot of model '" + model + "' on topic "
-              + modelsTopic + (metrics.snapshotFailures() > 0 ? " (" + metrics.snapshotFailures()
+          System.err.println("snapshot inspect: no good committed snapshot of model '" + topic.model + "' on topic "
+              + topic.modelsTopic + (metrics.snapshotFailures() > 0 ? " (" + metrics.snapshotFailures()
               + " refused, see above)" : "") + "; is --model the job's --model-name?");
           return 1;
         }

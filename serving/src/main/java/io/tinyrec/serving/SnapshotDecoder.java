@@ -43,18 +43,22 @@ public final class SnapshotDecoder {
       throw new BadSnapshotException(BadSnapshotException.Reason.TOMBSTONE, source + ": a tombstone (null value) for "
           + "model '" + expectedModel + "'; keeping the model served", null);
     }
-    ModelSnapshot s;
-    try {
-      s = SingleObjectCodec.of(ModelSnapshot.class).decode(value);
-    } catch (UndecodableRecordException e) {
-      throw new BadSnapshotException(BadSnapshotException.Reason.UNDECODABLE, source + ": not a ModelSnapshot: "
-          + e.getMessage(), e);
-    }
+    ModelSnapshot s = decodeValue(value, source);
     if (!expectedModel.equals(s.getModelName())) {
       throw new BadSnapshotException(BadSnapshotException.Reason.WRONG_MODEL, source + ": snapshot of model '"
           + s.getModelName() + "', version " + s.getVersion() + ", where model '" + expectedModel + "' is served", null);
     }
     return fromSnapshot(s, source);
+  }
+
+  /** The ModelSnapshot in an Avro single-object value. */
+  private static ModelSnapshot decodeValue(byte[] value, String source) throws BadSnapshotException {
+    try {
+      return SingleObjectCodec.of(ModelSnapshot.class).decode(value);
+    } catch (UndecodableRecordException e) {
+      throw new BadSnapshotException(BadSnapshotException.Reason.UNDECODABLE, source + ": not a ModelSnapshot: "
+          + e.getMessage(), e);
+    }
   }
 
   /** Checks a decoded ModelSnapshot: checksum, codec, config. */
@@ -100,14 +104,7 @@ public final class SnapshotDecoder {
     byte[] bytes = Files.readAllBytes(file);
     String source = "file " + file;
     if (bytes.length >= 2 && bytes[0] == SingleObjectCodec.MARKER_0 && bytes[1] == SingleObjectCodec.MARKER_1) {
-      ModelSnapshot s;
-      try {
-        s = SingleObjectCodec.of(ModelSnapshot.class).decode(bytes);
-      } catch (UndecodableRecordException e) {
-        throw new BadSnapshotException(BadSnapshotException.Reason.UNDECODABLE, source + ": not a ModelSnapshot: "
-            + e.getMessage(), e);
-      }
-      return fromSnapshot(s, source);
+      return fromSnapshot(decodeValue(bytes, source), source);
     }
     if (bytes.length < 4 || !Arrays.equals(Arrays.copyOf(bytes, 4), SnapshotCodec.MAGIC)) {
       throw new BadSnapshotException(BadSnapshotException.Reason.UNDECODABLE, source + " is neither a snapshot "

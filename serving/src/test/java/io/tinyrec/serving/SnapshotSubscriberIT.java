@@ -80,7 +80,8 @@ class SnapshotSubscriberIT {
         assertServes(m, v);
         pickupMs.add(m.loadedAtMs() - committing);
       }
-      System.out.println("subscriber pickup after commit (ms): " + pickupMs);
+      System.out.println("subscriber pickup after commit, small preset, 115 kB codec (ms): " + pickupMs);
+
       assertEquals(0, s.lag());
       assertTrue(s.ageMillis() >= 0);
 
@@ -89,6 +90,17 @@ class SnapshotSubscriberIT {
       assertServes(s.awaitVersion(11, WAIT), 11);
       assertEquals(1, metrics.snapshotsSkipped());
       assertEquals(0, metrics.snapshotFailures());
+
+      // The same with kaggle-preset snapshots (6 MB codec): the delay includes decoding them.
+      Dlrm kaggle = new Dlrm(io.tinyrec.model.ModelConfig.preset("kaggle"));
+      List<Long> kagglePickupMs = new ArrayList<>();
+      for (long v = 12; v <= 16; v++) {
+        long committing = publish(p, topic, "ctr", TestSnapshots.value("ctr", v, kaggle));
+        ServedModel m = s.awaitVersion(v, WAIT);
+        assertEquals(v, m.info().version());
+        kagglePickupMs.add(m.loadedAtMs() - committing);
+      }
+      System.out.println("subscriber pickup after commit, kaggle preset, 6.1 MB codec (ms): " + kagglePickupMs);
     }
   }
 
