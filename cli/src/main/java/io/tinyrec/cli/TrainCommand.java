@@ -8,6 +8,7 @@ import io.tinyrec.model.codec.SnapshotCodec;
 import io.tinyrec.replay.Topics;
 import io.tinyrec.schemas.ModelSnapshot;
 import io.tinyrec.schemas.SingleObjectCodec;
+import io.tinyrec.schemas.TopicDefaults;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -62,7 +63,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--dlq-topic", defaultValue = "dlq", description = "Default ${DEFAULT-VALUE}.")
   String dlqTopic;
 
-  @Option(names = "--model-name", defaultValue = "tinyrec",
+  @Option(names = "--model-name", defaultValue = TopicDefaults.MODEL_NAME,
       description = "Key of the snapshots on the models topic (default ${DEFAULT-VALUE}).")
   String modelName;
 
@@ -207,7 +208,7 @@ public final class TrainCommand implements Callable<Integer> {
    * Creates missing topics as `topics create` would, and refuses to start when an existing models or
    * sync topic cannot hold this model. Returns the number of records in the events topic.
    */
-  private long prepareTopics(TrainJobConfig c, Map<String, String> kafka) throws Exception {
+  static long prepareTopics(TrainJobConfig c, Map<String, String> kafka) throws Exception {
     Dlrm fresh = new Dlrm(c.model);
     long snapshotBytes = SnapshotCodec.encode(fresh, c.snapshotOptimizerState).length + 4096;
     long fullSyncBytes = SnapshotCodec.encode(fresh, true).length + 4096;

@@ -126,32 +126,10 @@ public final class TrainJobConfig implements Serializable {
 
   /** The model config as flag name to value, as snapshots carry it for people and tools. */
   public Map<String, String> modelConfigMap() {
-    ModelConfig c = model;
-    Map<String, String> m = new TreeMap<>();
-    m.put("dim", Integer.toString(c.dim()));
-    m.put("bot", join(c.bottom()));
-    m.put("top", join(c.top()));
-    m.put("self_interaction", Boolean.toString(c.selfInteraction()));
-    m.put("embedding", c.embedding().name().toLowerCase());
-    m.put("robe_size", Integer.toString(c.robeSize()));
-    m.put("robe_z", Integer.toString(c.robeZ()));
-    m.put("rows_per_table", Integer.toString(c.rowsPerTable()));
-    m.put("optimizer", c.optimizer().name().toLowerCase());
-    m.put("embedding_adagrad", c.embeddingAdagrad().name().toLowerCase());
-    m.put("lr_dense", Float.toString(c.lrDense()));
-    m.put("lr_embedding", Float.toString(c.lrEmbedding()));
-    m.put("seed", Long.toString(c.seed()));
+    Map<String, String> m = new TreeMap<>(model.toMap());
     m.put("batch", Integer.toString(batch));
     m.put("learners", Integer.toString(learners));
     return m;
-  }
-
-  private static String join(int[] xs) {
-    StringBuilder sb = new StringBuilder();
-    for (int x : xs) {
-      sb.append(sb.length() == 0 ? "" : "-").append(x);
-    }
-    return sb.toString();
   }
 
   /** Builder with the documented defaults. */
@@ -162,7 +140,7 @@ public final class TrainJobConfig implements Serializable {
     private String syncTopic = TopicDefaults.SYNC;
     private String modelsTopic = TopicDefaults.MODELS;
     private String dlqTopic = TopicDefaults.DLQ;
-    private String modelName = "tinyrec";
+    private String modelName = TopicDefaults.MODEL_NAME;
     private ModelConfig model;
     private int learners = 1;
     private int batch = 128;

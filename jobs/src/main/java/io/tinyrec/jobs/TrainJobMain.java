@@ -1,6 +1,7 @@
 package io.tinyrec.jobs;
 
 import io.tinyrec.model.ModelConfig;
+import io.tinyrec.schemas.TopicDefaults;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -75,7 +76,7 @@ public final class TrainJobMain {
         .topics(a.getOrDefault("events-topic", "events"), a.getOrDefault("scores-topic", "scores"),
             a.getOrDefault("sync-topic", "sync"), a.getOrDefault("models-topic", "models"),
             a.getOrDefault("dlq-topic", "dlq"))
-        .modelName(a.getOrDefault("model-name", "tinyrec"))
+        .modelName(a.getOrDefault("model-name", TopicDefaults.MODEL_NAME))
         .learners(learners)
         .batch(Integer.parseInt(a.getOrDefault("batch", "128")))
         .maxWaitMs(Long.parseLong(a.getOrDefault("max-wait-ms", "200")))
