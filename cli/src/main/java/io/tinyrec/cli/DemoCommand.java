@@ -72,7 +72,8 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--drift-at", paramLabel = "K",
       description = "Where the generated stream's teacher changes (default: half of --events, or 500000).")
   Long driftAt;
-  @Option(names = "--seed", defaultValue = "1", description = "Seed of the generated stream (default ${DEFAULT-VALUE}).")
+  @Option(names = "--stream-seed", defaultValue = "1",
+      description = "Seed of the generated stream (default ${DEFAULT-VALUE}); --seed seeds the model.")
   long seed;
   @Option(names = "--rate", defaultValue = "0", paramLabel = "EVENTS_PER_S",
       description = "Replay pace; 0 = as fast as Kafka takes them, and the job works through the backlog "

@@ -114,6 +114,8 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
   private transient long bufferStartMs;
   /** When the pending max-wait timer fires; Long.MIN_VALUE when none is pending. */
   private transient long waitTimerAt;
+  /** When the pending idle-sync timer fires; Long.MIN_VALUE when none is pending. */
+  private transient long syncTimerAt;
   private transient boolean endTimerRegistered;
   /** Events this learner trained (or scored) in all; in-flight updates record it when they leave. */
   private transient long eventsTrainedTotal;
@@ -207,6 +209,7 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     rebuildGlobal(broadcast);
     buffer = new ArrayList<>();
     waitTimerAt = Long.MIN_VALUE;
+    syncTimerAt = Long.MIN_VALUE;
     pendingScores = new FloatList();
     maxEventTime = Long.MIN_VALUE;
     lastSendMs = System.currentTimeMillis();
@@ -295,6 +298,11 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       ctx.timerService().registerProcessingTimeTimer(waitTimerAt);
     }
     trainReady(k -> ctx.output(SCORES, k), out, false);
+    if (eventsSinceSend > 0 && syncTimerAt == Long.MIN_VALUE) {
+      // When the stream pauses, what was learned since the last update still reaches the merger.
+      syncTimerAt = Math.max(System.currentTimeMillis() + 1, lastSendMs + config.syncIntervalMs);
+      ctx.timerService().registerProcessingTimeTimer(syncTimerAt);
+    }
   }
 
   @Override
@@ -309,16 +317,29 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       inputEndMs.add(System.currentTimeMillis());
       return;
     }
-    if (timestamp != waitTimerAt) {
-      return; // a timer from before a restore; the one pending now is waitTimerAt
+    // Timers from before a restore match neither and are ignored; two of ours at the same
+    // millisecond fire once, so both are checked.
+    if (timestamp == waitTimerAt) {
+      waitTimerAt = Long.MIN_VALUE;
+      trainReady(k -> ctx.output(SCORES, k), out, false);
+      if (!buffer.isEmpty()) {
+        // Held back, or a partial batch not yet due: look again later.
+        long now = System.currentTimeMillis();
+        waitTimerAt = Math.max(now + 1, holding ? now + config.maxWaitMs : bufferStartMs + config.maxWaitMs);
+        ctx.timerService().registerProcessingTimeTimer(waitTimerAt);
+      }
     }
-    waitTimerAt = Long.MIN_VALUE;
-    trainReady(k -> ctx.output(SCORES, k), out, false);
-    if (!buffer.isEmpty()) {
-      // Held back, or a partial batch not yet due: look again later.
+    if (timestamp == syncTimerAt) {
+      syncTimerAt = Long.MIN_VALUE;
       long now = System.currentTimeMillis();
-      waitTimerAt = Math.max(now + 1, holding ? now + config.maxWaitMs : bufferStartMs + config.maxWaitMs);
-      ctx.timerService().registerProcessingTimeTimer(waitTimerAt);
+      if (!finished && eventsSinceSend > 0 && now - lastSendMs >= config.syncIntervalMs
+          && inFlight.size() < MAX_IN_FLIGHT) {
+        send(out, false);
+      }
+      if (!finished && eventsSinceSend > 0) {
+        syncTimerAt = Math.max(now + 1, lastSendMs + config.syncIntervalMs);
+        ctx.timerService().registerProcessingTimeTimer(syncTimerAt);
+      }
     }
   }
 
