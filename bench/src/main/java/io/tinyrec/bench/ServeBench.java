@@ -34,6 +34,10 @@ public final class ServeBench {
   public static void main(String[] args) {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 15;
     Scorer scorer = Scorer.fromCodec(SnapshotCodec.encode(new Dlrm(ModelConfig.preset("kaggle")), false));
+    if (args.length > 1) {
+      compareBatchSizes(rounds, args[1]);
+      return;
+    }
     SyntheticCriteo s = new SyntheticCriteo(1, -1);
     int pool = 4096;
     String[] lines = new String[pool];
@@ -97,6 +101,44 @@ public final class ServeBench {
     System.out.printf(Locale.ROOT, "single row (score(tsvLine), %d calls): p50 %.1f us, p99 %.1f us, p99.9 %.1f us, "
         + "max %.1f us; the thread ran %.0f%% of the wall time%n", calls, lat[calls / 2] / 1e3,
         lat[(int) (calls * 0.99)] / 1e3, lat[(int) (calls * 0.999)] / 1e3, lat[calls - 1] / 1e3, 100.0 * used / wall);
+  }
+
+  /**
+   * Rows per forward pass A/B: the sizes (comma-separated) take turns round by round on one model,
+   * so that the machine's moods fall on all of them alike; prints each one's median rows/s.
+   */
+  private static void compareBatchSizes(int rounds, String sizes) {
+    Dlrm model = io.tinyrec.model.codec.SnapshotCodec.decode(
+        SnapshotCodec.encode(new Dlrm(ModelConfig.preset("kaggle")), false));
+    int[] b = Arrays.stream(sizes.split(",")).mapToInt(Integer::parseInt).toArray();
+    Scorer[] scorers = new Scorer[b.length];
+    for (int i = 0; i < b.length; i++) {
+      scorers[i] = new Scorer(model, b[i]);
+    }
+    SyntheticCriteo s = new SyntheticCriteo(1, -1);
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < 1024; i++) {
+      String tsv = s.sample(i).row().toTsv();
+      sb.append(tsv, tsv.indexOf('\t') + 1, tsv.length()).append('\n');
+    }
+    byte[] body = sb.toString().getBytes(StandardCharsets.US_ASCII);
+    double[][] rate = new double[b.length][rounds];
+    for (int r = -3; r < rounds; r++) { // three rounds of warm-up
+      for (int i = 0; i < b.length; i++) {
+        long rows = 0;
+        long t0 = System.nanoTime();
+        while (System.nanoTime() - t0 < 1_000_000_000L) {
+          rows += scorers[i].scoreTsv(body, 0, body.length, "body").length;
+        }
+        if (r >= 0) {
+          rate[i][r] = rows * 1e9 / (System.nanoTime() - t0);
+        }
+      }
+    }
+    for (int i = 0; i < b.length; i++) {
+      System.out.printf(Locale.ROOT, "%d rows per forward pass: median %.0f rows/s over %d rounds%n", b[i],
+          median(rate[i]), rounds);
+    }
   }
 
   private static double median(double[] v) {
