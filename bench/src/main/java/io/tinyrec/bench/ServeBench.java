@@ -3,7 +3,6 @@ package io.tinyrec.bench;
 import io.tinyrec.model.Dlrm;
 import io.tinyrec.model.ModelConfig;
 import io.tinyrec.model.codec.SnapshotCodec;
-import io.tinyrec.model.data.CriteoRow;
 import io.tinyrec.model.synthetic.SyntheticCriteo;
 import io.tinyrec.serving.Scorer;
 import java.lang.management.ManagementFactory;
