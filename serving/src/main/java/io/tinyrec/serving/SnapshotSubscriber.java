@@ -380,6 +380,9 @@ public final class SnapshotSubscriber implements ModelSource {
     Map<TopicPartition, Long> end = consumer.endOffsets(parts);
     Map<TopicPartition, Long> begin = consumer.beginningOffsets(parts);
     for (TopicPartition tp : parts) {
+      // Fetch from this partition only while searching it.
+      consumer.pause(parts);
+      consumer.resume(List.of(tp));
       long lo = begin.get(tp);
       long hi = end.get(tp);
       long window = FIRST_WINDOW;
@@ -399,6 +402,7 @@ public final class SnapshotSubscriber implements ModelSource {
         window = FIRST_WINDOW;
       }
     }
+    consumer.resume(parts);
     if (!running) {
       return null;
     }
