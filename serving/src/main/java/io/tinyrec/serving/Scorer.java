@@ -26,23 +26,33 @@ import java.util.List;
  * Scorer owns its model: nobody may train or modify it afterwards.
  */
 public final class Scorer {
-  /** Rows scored together by the batch methods. */
+  /** Rows scored together by the batch methods, unless a scorer is made with another number. */
   public static final int BATCH = 256;
   private static final ThreadLocal<Work> WORK = ThreadLocal.withInitial(Work::new);
 
   private final Dlrm model;
+  private final int batchRows;
 
   /** One thread's buffers: a batch, its scores, a parsed row and the model's scratch. */
   private static final class Work {
-    final Batch batch = new Batch(BATCH);
-    final float[] out = new float[BATCH];
+    Batch batch = new Batch(BATCH);
+    float[] out = new float[BATCH];
     final CriteoFields fields = new CriteoFields();
     Dlrm.Scratch scratch;
   }
 
-  /** A scorer of this model, which it now owns. */
+  /** A scorer of this model, which it now owns, scoring {@link #BATCH} rows per forward pass. */
   public Scorer(Dlrm model) {
+    this(model, BATCH);
+  }
+
+  /** A scorer of this model, which it now owns, scoring up to batchRows rows per forward pass. */
+  public Scorer(Dlrm model, int batchRows) {
+    if (batchRows < 1) {
+      throw new IllegalArgumentException("rows per forward pass must be >= 1, got " + batchRows);
+    }
     this.model = model;
+    this.batchRows = batchRows;
   }
 
   /**
@@ -91,7 +101,7 @@ public final class Scorer {
     for (int i = 0; i < rows.size(); i++) {
       w.batch.add(rows.get(i));
       if (w.batch.isFull()) {
-        flush(w, out, i + 1 - BATCH);
+        flush(w, out, i + 1 - batchRows);
       }
     }
     flush(w, out, rows.size() - w.batch.size());
@@ -144,11 +154,11 @@ public final class Scorer {
         FastCriteoParser.parse(buf, start, lineLen, source, lineNo, w.fields, true);
         w.batch.add(w.fields);
         if (w.batch.isFull()) {
-          if (n + BATCH > out.length) {
-            out = Arrays.copyOf(out, Math.max(2 * out.length, n + BATCH));
+          if (n + batchRows > out.length) {
+            out = Arrays.copyOf(out, Math.max(2 * out.length, n + batchRows));
           }
           flush(w, out, n);
-          n += BATCH;
+          n += batchRows;
         }
       }
       start = nl + 1;
@@ -164,6 +174,10 @@ public final class Scorer {
 
   private Work work() {
     Work w = WORK.get();
+    if (w.batch.capacity() != batchRows) {
+      w.batch = new Batch(batchRows);
+      w.out = new float[batchRows];
+    }
     w.batch.clear();
     if (w.scratch == null || !w.scratch.fits(model)) {
       w.scratch = model.newScratch();

@@ -1,6 +1,5 @@
 package io.tinyrec.serving;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.tinyrec.model.data.CriteoRow;

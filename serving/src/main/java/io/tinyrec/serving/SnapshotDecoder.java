@@ -73,7 +73,6 @@ public final class SnapshotDecoder {
           s.getChecksum(), codec.length, crc.getValue()), null);
     }
     Dlrm model = decodeCodec(codec, what);
-    SnapshotCodec.Header header = SnapshotCodec.readHeader(codec);
     List<String> mismatches = configMismatches(model.config(), s.getConfig());
     if (!mismatches.isEmpty()) {
       throw new BadSnapshotException(BadSnapshotException.Reason.CONFIG_MISMATCH, what + ": its config map disagrees "
@@ -81,9 +80,19 @@ public final class SnapshotDecoder {
     }
     SnapshotInfo info = new SnapshotInfo(s.getModelName(), s.getVersion(), s.getEpoch(), s.getCreatedAt(),
         s.getEventTimeWatermark(), s.getEventsTrained(), model.config(), s.getConfig(), metrics(s.getMetrics()),
-        metrics(s.getWindowMetrics()), s.getMetricsWindow(), codec.length, header.formatVersion(),
-        header.hasOptimizerState(), storedCrc(codec), source);
+        metrics(s.getWindowMetrics()), s.getMetricsWindow(), codec.length, formatVersion(codec),
+        optimizerState(codec), storedCrc(codec), source);
     return new ServedModel(info, new Scorer(model), System.currentTimeMillis());
+  }
+
+  // Header fields of a codec that SnapshotCodec.decode has verified (docs/snapshot-format.md, section 2),
+  // read in place rather than through readHeader, which would check the CRC over the whole codec again.
+  private static int formatVersion(byte[] codec) {
+    return (codec[4] & 0xFF) | (codec[5] & 0xFF) << 8;
+  }
+
+  private static boolean optimizerState(byte[] codec) {
+    return (codec[6] & SnapshotCodec.FLAG_OPTIMIZER_STATE) != 0;
   }
 
   /** The CRC-32 a (verified) codec stores in its last four bytes, little-endian. */
@@ -112,10 +121,9 @@ public final class SnapshotDecoder {
           + "c3 01)", null);
     }
     Dlrm model = decodeCodec(bytes, source);
-    SnapshotCodec.Header header = SnapshotCodec.readHeader(bytes);
     SnapshotInfo info = new SnapshotInfo(modelName, 0, 0, Files.getLastModifiedTime(file).toMillis(), Long.MIN_VALUE,
-        model.rowsTrained(), model.config(), Map.of(), null, null, 0, bytes.length, header.formatVersion(),
-        header.hasOptimizerState(), storedCrc(bytes), source);
+        model.rowsTrained(), model.config(), Map.of(), null, null, 0, bytes.length, formatVersion(bytes),
+        optimizerState(bytes), storedCrc(bytes), source);
     return new ServedModel(info, new Scorer(model), System.currentTimeMillis());
   }
 

@@ -63,6 +63,8 @@ public final class SnapshotSubscriber implements ModelSource {
   private volatile long lag = -1;
   private volatile boolean following;
   private volatile String problem;
+  /** Where following got to, to go on from after a failure; null until following began. */
+  private Map<TopicPartition, Long> resumeFrom;
   /** Whether swaps and progress are logged at INFO (serving) or DEBUG (a one-off read). */
   private final boolean announce;
 
@@ -298,14 +300,20 @@ public final class SnapshotSubscriber implements ModelSource {
       return;
     }
     consumer.assign(parts);
-    Map<TopicPartition, Long> end = loadLatest(parts);
-    if (end == null) {
-      return;
+    Map<TopicPartition, Long> from;
+    if (resumeFrom != null && resumeFrom.keySet().containsAll(parts)) {
+      // Starting over after a failure: everything before these offsets has been seen.
+      from = resumeFrom;
+    } else {
+      from = loadLatest(parts);
+      if (from == null) {
+        return;
+      }
     }
-    end.forEach(consumer::seek);
+    from.forEach(consumer::seek);
     following = true;
     problem = null;
-    info("following {} from offsets {}", describe(), end);
+    info("following {} from offsets {}", describe(), from);
     while (running) {
       List<ConsumerRecord<byte[], byte[]>> ours = new ArrayList<>();
       for (ConsumerRecord<byte[], byte[]> r : consumer.poll(settings.pollTimeout())) {
@@ -314,6 +322,11 @@ public final class SnapshotSubscriber implements ModelSource {
         }
       }
       offerNewestFirst(ours);
+      Map<TopicPartition, Long> at = new HashMap<>();
+      for (TopicPartition tp : parts) {
+        at.put(tp, consumer.position(tp));
+      }
+      resumeFrom = at;
       updateLag(parts);
     }
   }
@@ -367,6 +380,9 @@ public final class SnapshotSubscriber implements ModelSource {
     Map<TopicPartition, Long> end = consumer.endOffsets(parts);
     Map<TopicPartition, Long> begin = consumer.beginningOffsets(parts);
     for (TopicPartition tp : parts) {
+      // Fetch from this partition only while searching it.
+      consumer.pause(parts);
+      consumer.resume(List.of(tp));
       long lo = begin.get(tp);
       long hi = end.get(tp);
       long window = FIRST_WINDOW;
@@ -386,6 +402,7 @@ public final class SnapshotSubscriber implements ModelSource {
         window = FIRST_WINDOW;
       }
     }
+    consumer.resume(parts);
     if (!running) {
       return null;
     }

@@ -32,6 +32,14 @@ class ScorerTest {
       assertEquals(WANT[i], scorer.score(ROWS.get(i).toTsv()), 1e-6f, "TSV line " + i);
     }
     assertEquals(0, scorer.score(List.of()).length);
+    // Any number of rows per forward pass gives the same scores, on the same thread as other scorers.
+    Scorer sevens = new Scorer(SnapshotCodec.decode(SnapshotCodec.encode(MODEL, false)), 7);
+    assertArrayEquals(WANT, sevens.score(ROWS), 1e-6f);
+    StringBuilder sb = new StringBuilder();
+    ROWS.forEach(r -> sb.append(r.toTsv()).append('\n'));
+    byte[] b = sb.toString().getBytes(StandardCharsets.US_ASCII);
+    assertArrayEquals(WANT, sevens.scoreTsv(b, 0, b.length, "body"), 1e-6f);
+    assertArrayEquals(WANT, scorer.scoreTsv(b, 0, b.length, "body"), 1e-6f);
   }
 
   @Test

@@ -191,4 +191,31 @@ class SnapshotSubscriberIT {
       assertServes(s.awaitModel(WAIT), 4);
     }
   }
+
+  @Test
+  void shouldFindTheModelOnWhicheverPartitionItsKeyLandsOn() throws Exception {
+    String topic = "t5.models";
+    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+        Map.of("bootstrap.servers", kit.bootstrap()))) {
+      admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic, 3, (short) 1)
+          .configs(Map.of("cleanup.policy", "compact", "max.message.bytes", "67108864")))).all().get();
+    }
+    try (KafkaProducer<byte[], byte[]> p = kit.transactionalProducer()) {
+      for (String other : new String[] {"a", "b", "c", "d", "e", "f"}) {
+        publish(p, topic, other, good(other, 50), good(other, 51));
+      }
+      publish(p, topic, "ctr", good("ctr", 1), good("ctr", 2));
+      for (String other : new String[] {"g", "h", "i"}) {
+        publish(p, topic, other, good(other, 60));
+      }
+    }
+    ServingMetrics metrics = new ServingMetrics();
+    try (SnapshotSubscriber s = ServingTestKit.subscribe(kit.bootstrap(), topic, "ctr", metrics);
+        KafkaProducer<byte[], byte[]> p = kit.transactionalProducer()) {
+      assertServes(s.awaitModel(WAIT), 2);
+      publish(p, topic, "ctr", good("ctr", 3));
+      assertServes(s.awaitVersion(3, WAIT), 3);
+      assertEquals(0, metrics.snapshotFailures());
+    }
+  }
 }

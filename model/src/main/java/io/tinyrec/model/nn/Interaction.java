@@ -26,10 +26,15 @@ public final class Interaction {
 
   /**
    * The buffers of one forward and backward pass, sized to the largest batch seen: the feature-major
-   * block, the pair dots and, once a backward pass needs it, the block's gradient. Not thread-safe.
+   * block, the pair dots and, once a backward pass needs it, the block's gradient. Each pass lays
+   * them out for its own batch (row stride {@code cols}, the batch rounded up to 16), so a small
+   * batch after a large one costs a small batch's work. Not thread-safe.
    */
   public static final class Scratch {
+    /** Row stride of the current pass: its batch rounded up to a multiple of 16. */
     private int cols;
+    /** Columns the arrays have room for. */
+    private int capacity;
     private float[] t = new float[0];
     private float[] dt = new float[0];
     private float[] z = new float[0];
@@ -58,10 +63,11 @@ public final class Interaction {
 
   private void ensureCapacity(Scratch s, int batch) {
     int c = Linear.pad16(batch);
-    if (c <= s.cols) {
+    s.cols = c;
+    if (c <= s.capacity) {
       return;
     }
-    s.cols = c;
+    s.capacity = c;
     s.t = new float[n * d * c];
     s.dt = new float[0];
     s.z = new float[pairs * c];
@@ -104,10 +110,10 @@ public final class Interaction {
     }
     float[] dt = s.dt;
     if (batch < cols) {
-      java.util.Arrays.fill(z, 0f); // padding columns must not carry stale gradients
+      java.util.Arrays.fill(z, 0, pairs * cols, 0f); // padding columns must not carry stale gradients
     }
     Kernels.transpose(batch, pairs, dOut, d, ldOut, z, 0, cols);
-    java.util.Arrays.fill(dt, 0f);
+    java.util.Arrays.fill(dt, 0, n * d * cols, 0f);
     Kernels.pairDotsBackward(pairs, pi, pj, d, cols, s.t, cols, z, dt);
     int e = n - 1;
     Kernels.transpose(d, batch, dt, 0, cols, dBot, 0, ldBot);
@@ -124,7 +130,7 @@ public final class Interaction {
   /** Transposes the bottom output and embeddings into t, feature-major; padding columns stay zero. */
   private void gather(int batch, float[] bot, int ldBot, float[] emb, Scratch s) {
     if (batch < s.cols) {
-      java.util.Arrays.fill(s.t, 0f);
+      java.util.Arrays.fill(s.t, 0, n * d * s.cols, 0f);
     }
     int e = n - 1;
     Kernels.transpose(batch, d, bot, 0, ldBot, s.t, 0, s.cols);
