@@ -93,13 +93,32 @@ public final class BenchTrainCommand implements Callable<Integer> {
         long end = r.<Long>getAccumulatorResult(Learner.INPUT_END_ACCUMULATOR);
         ModelSnapshot s = lastSnapshot(bootstrap, name + ".models");
         System.out.printf(Locale.ROOT, "{\"measure\":\"throughput\",\"learners\":%d,\"events\":%d,\"events_per_s\":%.1f,"
-            + "\"auc\":%.6f,\"snapshot_bytes\":%d}%n", n, s.getEventsTrained(), s.getEventsTrained() * 1000.0 / (end - first),
+            + "\"steady_events_per_s\":%.1f,\"auc\":%.6f,\"snapshot_bytes\":%d}%n", n, s.getEventsTrained(),
+            s.getEventsTrained() * 1000.0 / (end - first), steadyRate(bootstrap, name + ".scores"),
             s.getMetrics().getAuc(), s.getCodec().remaining());
       }
       learnSameRows(config, dir);
       latency(bootstrap, config, dir);
     }
     return 0;
+  }
+
+  /**
+   * Events/s once the job is warm: scores per second of processing time over the last 80% of the
+   * events (the first 20% include the JIT compiling Flink's, Kafka's and Avro's code paths, which
+   * learn never runs). Learn's rows/s likewise leaves out its JIT warm-up.
+   */
+  private static double steadyRate(String bootstrap, String scoresTopic) {
+    SingleObjectCodec<ScoredEvent> codec = SingleObjectCodec.of(ScoredEvent.class);
+    List<ConsumerRecord<byte[], byte[]>> all = readAll(bootstrap, scoresTopic, false);
+    long[] t = new long[all.size()];
+    for (int i = 0; i < t.length; i++) {
+      t[i] = codec.decode(all.get(i).value()).getProcessingTime();
+    }
+    Arrays.sort(t);
+    int from = t.length / 5;
+    return t.length < 10 || t[t.length - 1] == t[from] ? Double.NaN
+        : (t.length - 1 - from) * 1000.0 / (t[t.length - 1] - t[from]);
   }
 
   private void learnSameRows(ModelConfig config, Path dir) throws Exception {
@@ -129,6 +148,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
         .checkpointInterval(checkpointInterval).snapshotInterval(Duration.ofSeconds(10)).build();
     JobClient client = LocalTrainRunner.start(c, new LocalTrainRunner.Options(dir.resolve("ckpt-lat"), null, port, 0));
     Thread.sleep(5_000); // let the job come up before the clock starts
+    SnapshotWatch watch = SnapshotWatch.start(bootstrap, "lat.models");
     int total = rate * latencySeconds;
     produce(bootstrap, "lat.events", total, rate);
     // The replay producer leaves the record timestamp to Kafka's client: the send time.
@@ -139,6 +159,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
     Thread.sleep(Math.max(3_000, checkpointInterval.toMillis() * 2));
     JsonNode checkpoints = get(port, "/jobs/" + client.getJobID() + "/checkpoints");
     LocalTrainRunner.cancelAndWait(client, Duration.ofSeconds(60));
+    long[] publish = watch.stop();
     long[] lat = new long[total];
     int seen = 0;
     SingleObjectCodec<ScoredEvent> codec = SingleObjectCodec.of(ScoredEvent.class);
@@ -165,8 +186,57 @@ public final class BenchTrainCommand implements Callable<Integer> {
     for (int i = 0; i < reps; i++) {
       SnapshotCodec.encode(m, false);
     }
-    System.out.printf(Locale.ROOT, "{\"measure\":\"snapshot\",\"codec_bytes\":%d,\"encode_ms\":%.1f}%n",
-        s.getCodec().remaining(), (System.nanoTime() - t0) / 1e6 / reps);
+    System.out.printf(Locale.ROOT, "{\"measure\":\"snapshot\",\"codec_bytes\":%d,\"encode_ms\":%.1f,"
+            + "\"published\":%d,\"publish_ms_p50\":%d,\"publish_ms_max\":%d}%n",
+        s.getCodec().remaining(), (System.nanoTime() - t0) / 1e6 / reps, publish.length,
+        publish.length == 0 ? -1 : publish[publish.length / 2], publish.length == 0 ? -1 : publish[publish.length - 1]);
+  }
+
+  /**
+   * Publish time of each snapshot: from its creation in the merger to the moment a read_committed
+   * consumer (what serving runs) receives it. The models sink is EXACTLY_ONCE, so this includes the
+   * wait for the checkpoint that commits it.
+   */
+  private static final class SnapshotWatch {
+    private final Thread thread;
+    private final List<Long> millis = java.util.Collections.synchronizedList(new ArrayList<>());
+    private volatile boolean running = true;
+
+    private SnapshotWatch(String bootstrap, String topic) {
+      thread = new Thread(() -> {
+        java.util.Properties p = TopicReader.client(bootstrap);
+        p.put("isolation.level", "read_committed");
+        p.put("max.partition.fetch.bytes", Integer.toString(TrainJob.MAX_MESSAGE_BYTES));
+        p.put("fetch.max.bytes", Integer.toString(TrainJob.MAX_MESSAGE_BYTES));
+        SingleObjectCodec<ModelSnapshot> codec = SingleObjectCodec.of(ModelSnapshot.class);
+        try (var c = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(p,
+            new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+            new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+          var tp = new org.apache.kafka.common.TopicPartition(topic, 0);
+          c.assign(List.of(tp));
+          c.seekToBeginning(List.of(tp));
+          while (running) {
+            for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(50))) {
+              millis.add(System.currentTimeMillis() - codec.decode(r.value()).getCreatedAt());
+            }
+          }
+        }
+      }, "bench-snapshot-watch");
+      thread.setDaemon(true);
+    }
+
+    static SnapshotWatch start(String bootstrap, String topic) {
+      SnapshotWatch w = new SnapshotWatch(bootstrap, topic);
+      w.thread.start();
+      return w;
+    }
+
+    long[] stop() throws InterruptedException {
+      running = false;
+      thread.join(10_000);
+      long[] out = millis.stream().mapToLong(Long::longValue).sorted().toArray();
+      return out;
+    }
   }
 
   private JsonNode get(int port, String path) throws Exception {

@@ -6,9 +6,11 @@ import io.tinyrec.model.codec.SnapshotCodec;
 import io.tinyrec.model.data.CriteoReader;
 import io.tinyrec.model.data.MalformedRowException;
 import io.tinyrec.model.metrics.MetricsSnapshot;
+import io.tinyrec.model.metrics.ProgressiveMetrics;
 import io.tinyrec.model.nn.Kernels;
 import io.tinyrec.model.train.JitWarmup;
 import io.tinyrec.model.train.ProgressiveValidation;
+import io.tinyrec.report.LearnCurveWriter;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -29,7 +31,9 @@ import picocli.CommandLine.Option;
     footer = {"", "Examples:",
         "  ./tinyrec learn --input day_0.gz day_1.gz --optimizer adagrad --lr 0.01 --json",
         "  ./tinyrec learn --input train.txt --embedding hash --rows-per-table 100000 --optimizer sgd --lr 0.1",
-        "  ./tinyrec learn --input runs/synthetic-1m.tsv --compression 1000x --save-snapshot runs/model.trsn"})
+        "  ./tinyrec learn --input runs/synthetic-1m.tsv --compression 1000x --save-snapshot runs/model.trsn",
+        "  ./tinyrec learn --input runs/drift.tsv --curve runs/drift-curve.jsonl && ./tinyrec report --learn-json "
+            + "runs/drift-curve.jsonl --drift-at 150000"})
 public final class LearnCommand implements Callable<Integer> {
   @Option(names = "--input", required = true, arity = "1..*", description = "Criteo TSV files, plain or .gz.")
   List<Path> inputs;
@@ -53,6 +57,15 @@ public final class LearnCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print one JSON line with the results instead of a summary.")
   boolean json;
 
+  @Option(names = "--curve", paramLabel = "FILE", description = "Also write the run's curve to FILE for `tinyrec "
+      + "report --learn-json`: one JSON line every --curve-every rows and one at the end (rows, wall_seconds, auc, ne, "
+      + "logloss, window_auc, window_ne, window_logloss, rows_per_s, metrics_window).")
+  Path curve;
+
+  @Option(names = "--curve-every", defaultValue = "1000", paramLabel = "ROWS",
+      description = "Rows between two --curve lines (default ${DEFAULT-VALUE}).")
+  long curveEvery;
+
   @Option(names = "--save-snapshot", description = "Write the trained model to this file in the snapshot format.")
   Path saveSnapshot;
 
@@ -66,7 +79,7 @@ public final class LearnCommand implements Callable<Integer> {
 
   /** The validated settings of one learn run. */
   record LearnConfig(List<Path> inputs, ModelConfig model, int batch, long limit, int metricsWindow, boolean strict,
-      boolean json, Path saveSnapshot, boolean withOptimizerState, boolean warmup) {
+      boolean json, Path saveSnapshot, boolean withOptimizerState, boolean warmup, Path curve, long curveEvery) {
     LearnConfig {
       if (batch < 1) {
         throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
@@ -76,6 +89,9 @@ public final class LearnCommand implements Callable<Integer> {
       }
       if (metricsWindow < 1) {
         throw new IllegalArgumentException("--metrics-window must be >= 1, got " + metricsWindow);
+      }
+      if (curveEvery < 1) {
+        throw new IllegalArgumentException("--curve-every must be >= 1 row, got " + curveEvery);
       }
       for (Path p : inputs) {
         if (!Files.isReadable(p)) {
@@ -88,7 +104,7 @@ public final class LearnCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     LearnConfig cfg = new LearnConfig(inputs, model.toConfig(), batch, limit, metricsWindow, strict, json,
-        saveSnapshot, withOptimizerState, !noWarmup);
+        saveSnapshot, withOptimizerState, !noWarmup, curve, curveEvery);
     PrintStream err = System.err;
     if (!cfg.json()) {
       err.println("learn: " + cfg.model() + ", batch " + cfg.batch() + ", kernels " + Kernels.implementation());
@@ -107,10 +123,24 @@ public final class LearnCommand implements Callable<Integer> {
     CriteoReader.OnMalformed mode = cfg.strict() ? CriteoReader.OnMalformed.FAIL : CriteoReader.OnMalformed.SKIP;
     Dlrm dlrm = new Dlrm(cfg.model());
     ProgressiveValidation.Result r;
-    try (CriteoReader reader = new CriteoReader(cfg.inputs(), mode, e -> reportMalformed(err, e, reported))) {
+    try (CriteoReader reader = new CriteoReader(cfg.inputs(), mode, e -> reportMalformed(err, e, reported));
+        LearnCurveWriter curveOut = cfg.curve() == null ? null : new LearnCurveWriter(cfg.curve(), cfg.curveEvery())) {
       Progress progress = new Progress(err, cfg.limit(), !cfg.json() && System.console() != null);
-      r = ProgressiveValidation.run(dlrm, reader, cfg.batch(), cfg.limit(), cfg.metricsWindow(), progress::update);
+      ProgressiveMetrics[] last = new ProgressiveMetrics[1];
+      ProgressiveValidation.Listener listener = curveOut == null ? progress::update : (rows, m) -> {
+        progress.update(rows, m);
+        curveOut.afterBatch(rows, m);
+        last[0] = m;
+      };
+      r = ProgressiveValidation.run(dlrm, reader, cfg.batch(), cfg.limit(), cfg.metricsWindow(), listener);
       progress.finish();
+      if (curveOut != null) {
+        curveOut.finish(r.rows(), last[0] == null ? new ProgressiveMetrics(cfg.metricsWindow()) : last[0]);
+        if (!cfg.json()) {
+          err.println("learn: wrote the curve to " + cfg.curve() + " (tinyrec report --learn-json " + cfg.curve()
+              + " plots it)");
+        }
+      }
     } catch (MalformedRowException e) {
       err.println("learn: malformed input: " + e.getMessage() + " (drop --strict to skip and count such lines)");
       return 1;

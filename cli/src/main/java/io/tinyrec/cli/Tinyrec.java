@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tinyrec", mixinStandardHelpOptions = true, versionProvider = Tinyrec.Version.class,
     description = "Streaming online learner for a compressed DLRM click model.",
     subcommands = {
+        DemoCommand.class,
         GenerateCommand.class,
         LearnCommand.class,
         KafkaCommand.class,
@@ -17,7 +18,10 @@ import picocli.CommandLine.Command;
         ReplayCommand.class,
         TrainCommand.class,
         ScoreCommand.class,
+        ServeCommand.class,
+        SnapshotCommand.class,
         BenchTrainCommand.class,
+        ReportCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class Tinyrec implements Runnable {
@@ -42,11 +46,11 @@ public final class Tinyrec implements Runnable {
     cl.setUnmatchedOptionsAllowedAsOptionParameters(false);
     cl.setExecutionExceptionHandler((ex, line, parseResult) -> {
       if (ex instanceof IllegalArgumentException) {
-        line.getErr().println("tinyrec " + line.getCommandName() + ": " + ex.getMessage());
-        line.getErr().println("Try 'tinyrec " + line.getCommandName() + " --help'.");
+        line.getErr().println(line.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
+        line.getErr().println("Try '" + line.getCommandSpec().qualifiedName() + " --help'.");
         return EXIT_USAGE;
       }
-      line.getErr().println("tinyrec " + line.getCommandName() + ": failed: " + ex);
+      line.getErr().println(line.getCommandSpec().qualifiedName() + ": failed: " + ex);
       Throwable c = ex.getCause();
       while (c != null) {
         line.getErr().println("  caused by: " + c);

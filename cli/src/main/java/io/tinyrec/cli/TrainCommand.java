@@ -8,6 +8,7 @@ import io.tinyrec.model.codec.SnapshotCodec;
 import io.tinyrec.replay.Topics;
 import io.tinyrec.schemas.ModelSnapshot;
 import io.tinyrec.schemas.SingleObjectCodec;
+import io.tinyrec.schemas.TopicDefaults;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -62,7 +63,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--dlq-topic", defaultValue = "dlq", description = "Default ${DEFAULT-VALUE}.")
   String dlqTopic;
 
-  @Option(names = "--model-name", defaultValue = "tinyrec",
+  @Option(names = "--model-name", defaultValue = TopicDefaults.MODEL_NAME,
       description = "Key of the snapshots on the models topic (default ${DEFAULT-VALUE}).")
   String modelName;
 
@@ -84,6 +85,10 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--sync-interval-ms",
       description = "... or after this long (default 1000 with several learners, 5000 with one).")
   Long syncIntervalMs;
+  @Option(names = "--max-staleness", paramLabel = "EVENTS",
+      description = "Bounded staleness: a learner waits for its oldest unmerged update once it has trained this "
+          + "many events past it; 0 = unbounded (default --sync-every with several learners, 0 with one).")
+  Integer maxStaleness;
   @Option(names = "--snapshot-interval", defaultValue = "30s", converter = Sizes.Span.class, paramLabel = "DURATION",
       description = "How often a snapshot is published (default ${DEFAULT-VALUE}).")
   Duration snapshotInterval;
@@ -127,6 +132,9 @@ public final class TrainCommand implements Callable<Integer> {
     }
     if (syncIntervalMs != null) {
       builder.syncIntervalMs(syncIntervalMs);
+    }
+    if (maxStaleness != null) {
+      builder.maxStaleness(maxStaleness);
     }
     TrainJobConfig config = builder.build();
     if (learners > 1 && modelConfig.optimizer() == ModelConfig.OptimizerKind.ADAGRAD
@@ -200,7 +208,7 @@ public final class TrainCommand implements Callable<Integer> {
    * Creates missing topics as `topics create` would, and refuses to start when an existing models or
    * sync topic cannot hold this model. Returns the number of records in the events topic.
    */
-  private long prepareTopics(TrainJobConfig c, Map<String, String> kafka) throws Exception {
+  static long prepareTopics(TrainJobConfig c, Map<String, String> kafka) throws Exception {
     Dlrm fresh = new Dlrm(c.model);
     // A quantized model's training snapshot grows by its FP32 cache once trained; the merger's can
     // hold every learner's cached lines.

@@ -13,6 +13,7 @@ import io.tinyrec.jobs.kafka.UntilLastSource;
 import io.tinyrec.jobs.learner.Learner;
 import io.tinyrec.jobs.learner.LearnerUpdate;
 import io.tinyrec.jobs.merger.Merger;
+import io.tinyrec.schemas.TopicDefaults;
 import java.time.Duration;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.Watermark;
@@ -42,7 +43,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  */
 public final class TrainJob {
   /** Largest Kafka message the job writes or reads: a full model with optimizer state. */
-  public static final int MAX_MESSAGE_BYTES = 64 << 20;
+  public static final int MAX_MESSAGE_BYTES = TopicDefaults.MAX_SNAPSHOT_BYTES;
   /** Below the broker's default transaction.max.timeout.ms (15 min), or the sink never commits. */
   static final String TRANSACTION_TIMEOUT_MS = "600000";
 
@@ -50,6 +51,10 @@ public final class TrainJob {
 
   /** Adds the job to the environment (checkpointing and the like are the caller's). */
   public static void build(StreamExecutionEnvironment env, TrainJobConfig c) {
+    // No operator keeps or changes a record it was handed (the learner keeps the events it buffers,
+    // but those arrive over the network, deserialized afresh), so chained operators may pass
+    // records on without Flink copying each one.
+    env.getConfig().enableObjectReuse();
     Properties client = c.kafkaClientProperties();
 
     KafkaSourceBuilder<RawRecord> events = KafkaSource.<RawRecord>builder()

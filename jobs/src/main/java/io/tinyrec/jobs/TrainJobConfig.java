@@ -36,6 +36,13 @@ public final class TrainJobConfig implements Serializable {
   public final int syncEvery;
   /** ... or after this many milliseconds, whichever comes first. */
   public final long syncIntervalMs;
+  /**
+   * Bounded staleness: a learner stops training (and buffers its events) once it has trained this
+   * many events since its oldest update not yet merged left, until that update comes back merged.
+   * It bounds, in events rather than time, how far the replicas can drift apart, so a slow sync
+   * round trip (a loaded machine, a busy broker) costs throughput instead of accuracy. 0 = unbounded.
+   */
+  public final int maxStaleness;
   /** The merger sends a full model (rather than a delta) every this many versions. */
   public final int fullSyncEvery;
   public final Duration snapshotInterval;
@@ -72,6 +79,8 @@ public final class TrainJobConfig implements Serializable {
     // it syncs rarely; several learners sync often, since staleness costs them accuracy.
     this.syncEvery = b.syncEvery != null ? b.syncEvery : b.learners > 1 ? 1024 : 65_536;
     this.syncIntervalMs = b.syncIntervalMs != null ? b.syncIntervalMs : b.learners > 1 ? 1000 : 5000;
+    // One learner has nobody to drift from; several may train one sync period past an update in flight.
+    this.maxStaleness = b.maxStaleness != null ? b.maxStaleness : b.learners > 1 ? syncEvery : 0;
     this.fullSyncEvery = b.fullSyncEvery;
     this.snapshotInterval = b.snapshotInterval;
     this.snapshotOptimizerState = b.snapshotOptimizerState;
@@ -86,6 +95,7 @@ public final class TrainJobConfig implements Serializable {
     require(maxWaitMs >= 0, "--max-wait-ms must be >= 0, got " + maxWaitMs);
     require(syncEvery >= 1, "--sync-every must be >= 1 event, got " + syncEvery);
     require(syncIntervalMs >= 1, "--sync-interval-ms must be >= 1, got " + syncIntervalMs);
+    require(maxStaleness >= 0, "--max-staleness must be >= 0 events (0 = unbounded), got " + maxStaleness);
     require(fullSyncEvery >= 1, "--full-sync-every must be >= 1 version, got " + fullSyncEvery);
     require(!snapshotInterval.isNegative() && !snapshotInterval.isZero(), "--snapshot-interval must be > 0");
     require(!checkpointInterval.isNegative() && !checkpointInterval.isZero(), "--checkpoint-interval must be > 0");
@@ -116,40 +126,10 @@ public final class TrainJobConfig implements Serializable {
 
   /** The model config as flag name to value, as snapshots carry it for people and tools. */
   public Map<String, String> modelConfigMap() {
-    ModelConfig c = model;
-    Map<String, String> m = new TreeMap<>();
-    m.put("dim", Integer.toString(c.dim()));
-    m.put("bot", join(c.bottom()));
-    m.put("top", join(c.top()));
-    m.put("self_interaction", Boolean.toString(c.selfInteraction()));
-    m.put("embedding", c.embedding().name().toLowerCase());
-    m.put("robe_size", Integer.toString(c.robeSize()));
-    m.put("robe_z", Integer.toString(c.robeZ()));
-    m.put("rows_per_table", Integer.toString(c.rowsPerTable()));
-    m.put("optimizer", c.optimizer().name().toLowerCase());
-    m.put("embedding_adagrad", c.embeddingAdagrad().name().toLowerCase());
-    m.put("lr_dense", Float.toString(c.lrDense()));
-    m.put("lr_embedding", Float.toString(c.lrEmbedding()));
-    m.put("seed", Long.toString(c.seed()));
-    ModelConfig.Quantization q = c.quantization();
-    m.put("precision", q.precision().name().toLowerCase());
-    if (q.quantized()) {
-      m.put("quant_group", Integer.toString(c.quantGroupSize()));
-      m.put("quant_scale", q.scaleDtype().name().toLowerCase());
-      m.put("cache_fraction", Float.toString(q.cacheFraction()));
-      m.put("cache_policy", q.cachePolicy().name().toLowerCase());
-    }
+    Map<String, String> m = new TreeMap<>(model.toMap());
     m.put("batch", Integer.toString(batch));
     m.put("learners", Integer.toString(learners));
     return m;
-  }
-
-  private static String join(int[] xs) {
-    StringBuilder sb = new StringBuilder();
-    for (int x : xs) {
-      sb.append(sb.length() == 0 ? "" : "-").append(x);
-    }
-    return sb.toString();
   }
 
   /** Builder with the documented defaults. */
@@ -160,13 +140,14 @@ public final class TrainJobConfig implements Serializable {
     private String syncTopic = TopicDefaults.SYNC;
     private String modelsTopic = TopicDefaults.MODELS;
     private String dlqTopic = TopicDefaults.DLQ;
-    private String modelName = "tinyrec";
+    private String modelName = TopicDefaults.MODEL_NAME;
     private ModelConfig model;
     private int learners = 1;
     private int batch = 128;
     private long maxWaitMs = 200;
     private Integer syncEvery;
     private Long syncIntervalMs;
+    private Integer maxStaleness;
     private int fullSyncEvery = 50;
     private Duration snapshotInterval = Duration.ofSeconds(30);
     private boolean snapshotOptimizerState;
@@ -215,6 +196,12 @@ public final class TrainJobConfig implements Serializable {
     /** Default: 1000 ms with several learners, 5000 with one. */
     public Builder syncIntervalMs(long v) {
       this.syncIntervalMs = v;
+      return this;
+    }
+
+    /** Default: the sync period (--sync-every) with several learners, unbounded (0) with one. */
+    public Builder maxStaleness(int v) {
+      this.maxStaleness = v;
       return this;
     }
 

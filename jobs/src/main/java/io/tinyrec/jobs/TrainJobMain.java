@@ -1,6 +1,7 @@
 package io.tinyrec.jobs;
 
 import io.tinyrec.model.ModelConfig;
+import io.tinyrec.schemas.TopicDefaults;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -19,14 +20,14 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *   [--rows-per-table R] [--optimizer sgd|adagrad] [--lr X] [--seed S] [--precision fp32|int8|int4]
  *   [--quant-group block|G] [--quant-scale fp16|fp32] [--cache-fraction F] [--cache-policy lfu|lru]
  *   [--learners N] [--batch B]
- *   [--max-wait-ms W] [--sync-every N] [--snapshot-interval-s S] [--checkpoint-interval-s S] [--bounded]
+ *   [--max-wait-ms W] [--sync-every N] [--max-staleness N] [--snapshot-interval-s S] [--checkpoint-interval-s S] [--bounded]
  * </pre>
  * The topics must exist (create them with {@code tinyrec topics create}).
  */
 public final class TrainJobMain {
   private static final Set<String> FLAGS = Set.of("bootstrap-servers", "events-topic", "scores-topic", "sync-topic",
       "models-topic", "dlq-topic", "model-name", "preset", "embedding", "robe-size", "robe-z", "rows-per-table",
-      "optimizer", "lr", "seed", "learners", "batch", "max-wait-ms", "sync-every", "snapshot-interval-s",
+      "optimizer", "lr", "seed", "learners", "batch", "max-wait-ms", "sync-every", "max-staleness", "snapshot-interval-s",
       "checkpoint-interval-s", "precision", "quant-group", "quant-scale", "cache-fraction", "cache-policy");
 
   private TrainJobMain() {}
@@ -94,7 +95,7 @@ public final class TrainJobMain {
         .topics(a.getOrDefault("events-topic", "events"), a.getOrDefault("scores-topic", "scores"),
             a.getOrDefault("sync-topic", "sync"), a.getOrDefault("models-topic", "models"),
             a.getOrDefault("dlq-topic", "dlq"))
-        .modelName(a.getOrDefault("model-name", "tinyrec"))
+        .modelName(a.getOrDefault("model-name", TopicDefaults.MODEL_NAME))
         .learners(learners)
         .batch(Integer.parseInt(a.getOrDefault("batch", "128")))
         .maxWaitMs(Long.parseLong(a.getOrDefault("max-wait-ms", "200")))
@@ -103,6 +104,9 @@ public final class TrainJobMain {
         .bounded(bounded);
     if (a.containsKey("sync-every")) {
       builder.syncEvery(Integer.parseInt(a.get("sync-every")));
+    }
+    if (a.containsKey("max-staleness")) {
+      builder.maxStaleness(Integer.parseInt(a.get("max-staleness")));
     }
     TrainJobConfig c = builder.build();
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();

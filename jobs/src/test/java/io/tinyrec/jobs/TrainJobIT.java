@@ -113,36 +113,47 @@ class TrainJobIT {
 
   @Test
   void twoLearnersLearnAsWellAsOneAndEndWithOneModelEverywhere() throws Exception {
-    List<CriteoRow> rows = JobTestKit.syntheticRows(11, 100_000);
-    TrainJobConfig one = job("auc1", 1).build();
-    TrainJobConfig two = job("auc2", 2).build();
-    kit.produce(one.eventsTopic, rows);
-    kit.produce(two.eventsTopic, rows);
-    runToEnd(one, JobTestKit.tempDir("auc1"), null);
-    JobExecutionResult result = runToEnd(two, JobTestKit.tempDir("auc2"), null);
+    // Two runs that see the same rows in slightly different orders differ in progressive AUC by
+    // about 0.002 (one standard deviation, measured with SyncSimulation on these rows: each of N
+    // learners reads its own partition, so N changes the order). One stream cannot tell 0.005
+    // from that noise, so the gap is averaged over three streams. Bounded staleness (the default:
+    // one sync period, 64 events here) keeps the replicas close whatever the machine's load.
+    long[] seeds = {11, 12, 13};
+    double sum = 0;
+    StringBuilder report = new StringBuilder();
+    for (long seed : seeds) {
+      List<CriteoRow> rows = JobTestKit.syntheticRows(seed, 100_000);
+      TrainJobConfig one = job("auc1-" + seed, 1).build();
+      TrainJobConfig two = job("auc2-" + seed, 2).build();
+      kit.produce(one.eventsTopic, rows);
+      kit.produce(two.eventsTopic, rows);
+      runToEnd(one, JobTestKit.tempDir("auc1-" + seed), null);
+      JobExecutionResult result = runToEnd(two, JobTestKit.tempDir("auc2-" + seed), null);
 
-    ModelSnapshot a = last(kit.snapshots(one.modelsTopic));
-    ModelSnapshot b = last(kit.snapshots(two.modelsTopic));
-    assertEquals(rows.size(), b.getEventsTrained());
-    assertEquals(rows.size(), b.getMetrics().getCount());
-    double gap = Math.abs(a.getMetrics().getAuc() - b.getMetrics().getAuc());
-    System.out.printf("progressive AUC over %d events: 1 learner %.4f, 2 learners %.4f (%d and %d versions)%n",
-        rows.size(), a.getMetrics().getAuc(), b.getMetrics().getAuc(), a.getVersion(), b.getVersion());
-    // The target is 0.005. Measured here: 0.0045 to 0.0052 over 100k events (two learners pay for
-    // the staleness of one sync round trip early in training); the bound below is what the job
-    // meets dependably, also on a loaded machine (0.0074 seen), and docs/benchmarks.md records the figures.
-    assertTrue(gap <= 0.01, "progressive AUC with 2 learners " + b.getMetrics().getAuc() + " vs 1 learner "
-        + a.getMetrics().getAuc());
+      ModelSnapshot a = last(kit.snapshots(one.modelsTopic));
+      ModelSnapshot b = last(kit.snapshots(two.modelsTopic));
+      assertEquals(rows.size(), b.getEventsTrained());
+      assertEquals(rows.size(), b.getMetrics().getCount());
+      double gap = a.getMetrics().getAuc() - b.getMetrics().getAuc();
+      sum += gap;
+      report.append(String.format(java.util.Locale.ROOT, "%n  stream %d: 1 learner %.4f, 2 learners %.4f, gap %+.4f",
+          seed, a.getMetrics().getAuc(), b.getMetrics().getAuc(), gap));
+      assertTrue(Math.abs(gap) <= 0.01, "progressive AUC with 2 learners " + b.getMetrics().getAuc()
+          + " vs 1 learner " + a.getMetrics().getAuc() + " on stream " + seed);
 
-    List<String> learners = result.getAccumulatorResult(io.tinyrec.jobs.learner.Learner.FINAL_MODELS_ACCUMULATOR);
-    List<String> merger = result.getAccumulatorResult(io.tinyrec.jobs.merger.Merger.FINAL_MODEL_ACCUMULATOR);
-    assertEquals(2, learners.size(), "every learner reports its final model: " + learners);
-    String want = merger.get(0);
-    for (String l : learners) {
-      assertEquals(want, l.substring(l.indexOf(':') + 1), "learner " + l + " holds another model than the merger");
+      List<String> learners = result.getAccumulatorResult(io.tinyrec.jobs.learner.Learner.FINAL_MODELS_ACCUMULATOR);
+      List<String> merger = result.getAccumulatorResult(io.tinyrec.jobs.merger.Merger.FINAL_MODEL_ACCUMULATOR);
+      assertEquals(2, learners.size(), "every learner reports its final model: " + learners);
+      String want = merger.get(0);
+      for (String l : learners) {
+        assertEquals(want, l.substring(l.indexOf(':') + 1), "learner " + l + " holds another model than the merger");
+      }
+      assertEquals(Long.parseLong(want.substring(0, want.indexOf(':'))), b.getVersion());
     }
-    Dlrm published = SnapshotCodec.decode(b.getCodec().array());
-    assertEquals(Long.parseLong(want.substring(0, want.indexOf(':'))), b.getVersion());
+    double mean = sum / seeds.length;
+    System.out.printf("progressive AUC, 1 learner minus 2 learners, 100k events each:%s%n  mean gap %+.4f%n",
+        report, mean);
+    assertTrue(Math.abs(mean) <= 0.005, "mean progressive AUC gap between 1 and 2 learners " + mean + ":" + report);
   }
 
   @Test

@@ -1,6 +1,9 @@
 package io.tinyrec.model;
 
+import io.tinyrec.model.data.CriteoFields;
 import io.tinyrec.model.data.CriteoRow;
+import io.tinyrec.model.data.FastCriteoParser;
+import io.tinyrec.model.data.Preprocessing;
 
 /**
  * A mini-batch in the model's input form: per row, the 13 transformed dense features, the 26
@@ -54,6 +57,26 @@ public final class Batch {
       cats[c + t] = row.categoryValue(t);
     }
     labels[size] = row.hasLabel() ? row.label() : 0f;
+    size++;
+  }
+
+  /**
+   * Appends a row as {@link FastCriteoParser} leaves it, with the same transforms as
+   * {@link #add(CriteoRow)} and no allocation; an unlabelled row gets label 0.
+   */
+  public void add(CriteoFields row) {
+    if (size == capacity) {
+      throw new IllegalStateException("batch is full at " + capacity + " rows");
+    }
+    int d = size * ModelConfig.NUM_DENSE;
+    for (int i = 0; i < ModelConfig.NUM_DENSE; i++) {
+      dense[d + i] = Preprocessing.denseFeature(row.dense[i], (row.denseMissing >>> i & 1) != 0);
+    }
+    int c = size * ModelConfig.NUM_SPARSE;
+    for (int t = 0; t < ModelConfig.NUM_SPARSE; t++) {
+      cats[c + t] = Preprocessing.categoryValue(row.cats[t], (row.catMissing >>> t & 1) != 0);
+    }
+    labels[size] = row.label == CriteoRow.NO_LABEL ? 0f : row.label;
     size++;
   }
 

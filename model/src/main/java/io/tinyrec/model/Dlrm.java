@@ -7,6 +7,7 @@ import io.tinyrec.model.nn.Mlp;
 import io.tinyrec.model.nn.Optimizer;
 import io.tinyrec.model.nn.Param;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -18,7 +19,12 @@ import java.util.SplittableRandom;
  *
  * <p>Every random draw comes from {@link ModelConfig#seed()}, split per use (bottom MLP, top MLP,
  * embedding), so one seed gives bit-identical weights and, fed the same batches, bit-identical
- * training. Not thread-safe: one instance per thread.
+ * training.
+ *
+ * <p>Not thread-safe, with one exception: {@link #score(Batch, float[], Scratch)} only reads the
+ * weights, so any number of threads may score with one model at once, each with its own
+ * {@link Scratch}, as long as no thread trains it or writes its weights meanwhile. Serving relies
+ * on this: one decoded snapshot serves every request thread.
  */
 public final class Dlrm {
   private final ModelConfig config;
@@ -30,10 +36,9 @@ public final class Dlrm {
   private final List<Param> params = new ArrayList<>();
   /** Every MLP layer, bottom then top; fixed at construction. */
   private final List<Linear> layers = new ArrayList<>();
-  private int capacity;
-  private float[] emb = new float[0];
+  /** The buffers of score-then-train on this instance (the single-threaded path). */
+  private final Scratch own;
   private float[] dEmb = new float[0];
-  private float[] probs = new float[0];
   private long rowsTrained;
   private long skippedUpdates;
 
@@ -48,6 +53,7 @@ public final class Dlrm {
     this.top = new Mlp("top", interaction.outWidth(), config.top(), true, topRng);
     this.embedding = Embedding.create(config, embRng);
     this.optimizer = Optimizer.of(config);
+    this.own = new Scratch(config);
     for (Mlp m : new Mlp[] {bottom, top}) {
       for (Linear l : m.layers()) {
         layers.add(l);
@@ -120,22 +126,68 @@ public final class Dlrm {
     return n * Float.BYTES + embedding.storageBytes();
   }
 
-  private void ensureCapacity(int batch) {
-    if (batch <= capacity) {
-      return;
+  /**
+   * The buffers one thread needs to score with a model: activations of both MLPs, the embeddings
+   * looked up, the interaction's block and the probabilities, grown to the largest batch scored.
+   * It fits every model of the same layout (dimension, MLP widths, self-interaction), so a new
+   * version of a model reuses the scratches of the old one. Not thread-safe: one per thread.
+   */
+  public static final class Scratch {
+    private final ModelConfig layout;
+    private int capacity;
+    private float[][] bottom;
+    private float[][] top;
+    private float[] emb;
+    private float[] probs;
+    private final Interaction.Scratch interaction = new Interaction.Scratch();
+
+    private Scratch(ModelConfig layout) {
+      this.layout = layout;
     }
-    capacity = batch;
-    bottom.ensureCapacity(batch);
-    top.ensureCapacity(batch);
-    emb = new float[batch * ModelConfig.NUM_SPARSE * config.dim()];
-    dEmb = new float[emb.length];
-    probs = new float[batch];
+
+    /** Whether this scratch has the shapes the model's forward pass needs. */
+    public boolean fits(Dlrm model) {
+      ModelConfig c = model.config;
+      return c == layout || (c.dim() == layout.dim() && c.selfInteraction() == layout.selfInteraction()
+          && Arrays.equals(c.bottom(), layout.bottom()) && Arrays.equals(c.top(), layout.top()));
+    }
+
+    private void ensureCapacity(Dlrm model, int batch) {
+      if (batch <= capacity) {
+        return;
+      }
+      capacity = batch;
+      bottom = model.bottom.newActivations(batch);
+      top = model.top.newActivations(batch);
+      emb = new float[batch * ModelConfig.NUM_SPARSE * layout.dim()];
+      probs = new float[batch];
+    }
   }
 
-  /** Click probabilities for the batch's rows, written to out[0 .. batch.size()). */
+  /** Buffers for {@link #score(Batch, float[], Scratch)} on one thread. */
+  public Scratch newScratch() {
+    return new Scratch(config);
+  }
+
+  /** Click probabilities for the batch's rows, written to out[0 .. batch.size()). Not thread-safe. */
   public void score(Batch batch, float[] out) {
-    forward(batch);
-    System.arraycopy(probs, 0, out, 0, batch.size());
+    score(batch, out, own);
+  }
+
+  /**
+   * Click probabilities for the batch's rows, written to out[0 .. batch.size()), computed in the
+   * caller's buffers: thread-safe for callers with distinct scratches while nobody trains the model.
+   * Gives the same scores as {@link #score(Batch, float[])}.
+   *
+   * @throws IllegalArgumentException if the scratch was made for a model of another layout
+   */
+  public void score(Batch batch, float[] out, Scratch scratch) {
+    if (!scratch.fits(this)) {
+      throw new IllegalArgumentException("this scratch was made for a model of another layout (" + scratch.layout
+          + "), not for " + config + "; make one with newScratch()");
+    }
+    forward(batch, scratch, false);
+    System.arraycopy(scratch.probs, 0, out, 0, batch.size());
   }
 
   /**
@@ -171,9 +223,15 @@ public final class Dlrm {
    */
   public boolean computeGradients(Batch batch, float[] scoresOut) {
     int n = batch.size();
-    forward(batch);
+    forward(batch, own, true);
+    float[] probs = own.probs;
     if (scoresOut != null) {
       System.arraycopy(probs, 0, scoresOut, 0, n);
+    }
+    bottom.ensureCapacity(n);
+    top.ensureCapacity(n);
+    if (dEmb.length < own.emb.length) {
+      dEmb = new float[own.emb.length];
     }
     float[] dOut = top.outputGrad();
     int ldOut = top.outputStride();
@@ -188,9 +246,10 @@ public final class Dlrm {
     if (!finite) {
       return false;
     }
-    top.backward(n, true);
-    interaction.backward(n, top.inputGrad(), top.inputStride(), bottom.outputGrad(), bottom.outputStride(), dEmb);
-    bottom.backward(n, false);
+    top.backward(n, own.top, true);
+    interaction.backward(n, top.inputGrad(), top.inputStride(), bottom.outputGrad(), bottom.outputStride(), dEmb,
+        own.interaction);
+    bottom.backward(n, own.bottom, false);
     embedding.accumulateGradients(dEmb);
     return embedding.gradientsFinite() && denseGradientsFinite();
   }
@@ -211,22 +270,28 @@ public final class Dlrm {
     return s == 0f;
   }
 
-  private void forward(Batch batch) {
+  /** The forward pass in s's buffers; for training it remembers the embedding addresses it read. */
+  private void forward(Batch batch, Scratch s, boolean forTraining) {
     int n = batch.size();
-    ensureCapacity(n);
-    float[] x0 = bottom.input();
+    s.ensureCapacity(this, n);
+    float[] x0 = s.bottom[0];
     int ld0 = bottom.inputStride();
     for (int b = 0; b < n; b++) {
       System.arraycopy(batch.dense, b * ModelConfig.NUM_DENSE, x0, b * ld0, ModelConfig.NUM_DENSE);
     }
-    bottom.forward(n);
-    embedding.lookup(n, batch.cats, emb);
-    interaction.forward(n, bottom.output(), bottom.outputStride(), emb, top.input(), top.inputStride());
-    top.forward(n);
-    float[] logits = top.output();
+    bottom.forward(n, s.bottom);
+    if (forTraining) {
+      embedding.lookup(n, batch.cats, s.emb);
+    } else {
+      embedding.gather(n, batch.cats, s.emb);
+    }
+    interaction.forward(n, bottom.output(s.bottom), bottom.outputStride(), s.emb, s.top[0], top.inputStride(),
+        s.interaction);
+    top.forward(n, s.top);
+    float[] logits = top.output(s.top);
     int ld = top.outputStride();
     for (int b = 0; b < n; b++) {
-      probs[b] = sigmoid(logits[b * ld]);
+      s.probs[b] = sigmoid(logits[b * ld]);
     }
   }
 

@@ -436,6 +436,38 @@ public record ModelConfig(
     }
   }
 
+  /**
+   * The config as names to values, the form a ModelSnapshot's {@code config} map carries (dim, bot,
+   * top, self_interaction, embedding, robe_size, robe_z, rows_per_table, optimizer,
+   * embedding_adagrad, lr_dense, lr_embedding, seed, precision; and when quantized quant_group (in
+   * floats, Z for 'block'), quant_scale, cache_fraction, cache_policy), in name order. Serving checks
+   * a snapshot's map against the config in its codec bytes with it.
+   */
+  public java.util.SortedMap<String, String> toMap() {
+    java.util.SortedMap<String, String> m = new java.util.TreeMap<>();
+    m.put("dim", Integer.toString(dim));
+    m.put("bot", widths(bottom));
+    m.put("top", widths(top));
+    m.put("self_interaction", Boolean.toString(selfInteraction));
+    m.put("embedding", embedding.name().toLowerCase(Locale.ROOT));
+    m.put("robe_size", Integer.toString(robeSize));
+    m.put("robe_z", Integer.toString(robeZ));
+    m.put("rows_per_table", Integer.toString(rowsPerTable));
+    m.put("optimizer", optimizer.name().toLowerCase(Locale.ROOT));
+    m.put("embedding_adagrad", embeddingAdagrad.name().toLowerCase(Locale.ROOT));
+    m.put("lr_dense", Float.toString(lrDense));
+    m.put("lr_embedding", Float.toString(lrEmbedding));
+    m.put("seed", Long.toString(seed));
+    m.put("precision", quantization.precision().name().toLowerCase(Locale.ROOT));
+    if (quantization.quantized()) {
+      m.put("quant_group", Integer.toString(quantGroupSize()));
+      m.put("quant_scale", quantization.scaleDtype().name().toLowerCase(Locale.ROOT));
+      m.put("cache_fraction", Float.toString(quantization.cacheFraction()));
+      m.put("cache_policy", quantization.cachePolicy().name().toLowerCase(Locale.ROOT));
+    }
+    return m;
+  }
+
   /** Layer widths as the command line writes them, e.g. 512-256-64-16. */
   public static String widths(int[] w) {
     return Arrays.stream(w).mapToObj(Integer::toString).collect(Collectors.joining("-"));

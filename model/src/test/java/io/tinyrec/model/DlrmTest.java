@@ -188,4 +188,58 @@ class DlrmTest {
     assertEquals(java.util.List.of("bottom.0.weight", "bottom.0.bias", "bottom.1.weight", "bottom.1.bias",
         "top.0.weight", "top.0.bias", "top.1.weight", "top.1.bias"), names);
   }
+
+  @Test
+  void scoringInItsOwnScratchShouldEqualTheTrainingPathAndBeSafeFromManyThreads() throws Exception {
+    ModelConfig c = ModelConfig.preset("small").withLearningRates(0.05f, 0.05f);
+    SyntheticCriteo s = new SyntheticCriteo(4, -1);
+    Dlrm model = trainOn(c, s, 1000, 64, null);
+    int n = 200;
+    Batch all = new Batch(n);
+    for (int i = 0; i < n; i++) {
+      all.add(s.sample(5000 + i).row());
+    }
+    float[] want = new float[n];
+    model.score(all, want);
+    // Each thread scores the rows one at a time and in batches of its own size, in its own scratch.
+    int threads = 4;
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+    try {
+      java.util.List<java.util.concurrent.Future<float[]>> results = new java.util.ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int size = 1 + t * 13;
+        results.add(pool.submit(() -> {
+          Dlrm.Scratch scratch = model.newScratch();
+          float[] got = new float[n];
+          float[] out = new float[size];
+          Batch b = new Batch(size);
+          for (int round = 0; round < 20; round++) {
+            for (int i = 0; i < n; i += size) {
+              b.clear();
+              for (int j = i; j < Math.min(n, i + size); j++) {
+                b.add(s.sample(5000 + j).row());
+              }
+              model.score(b, out, scratch);
+              System.arraycopy(out, 0, got, i, b.size());
+            }
+          }
+          return got;
+        }));
+      }
+      for (java.util.concurrent.Future<float[]> f : results) {
+        float[] got = f.get();
+        for (int i = 0; i < n; i++) {
+          assertEquals(want[i], got[i], 1e-6f, "row " + i);
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    // A scratch fits any model of the same layout (a newer version), and no other.
+    model.score(all, new float[n], new Dlrm(c.withSeed(9)).newScratch());
+    Dlrm other = new Dlrm(c.withTop(new int[] {16, 1}));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> model.score(all, want, other.newScratch()));
+    assertTrue(e.getMessage().contains("another layout"), e.getMessage());
+  }
 }

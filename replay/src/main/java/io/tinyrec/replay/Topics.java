@@ -32,7 +32,7 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
  */
 public final class Topics {
   /** The models topic's default max.message.bytes: room for the largest snapshot we expect. */
-  public static final int DEFAULT_MAX_SNAPSHOT_BYTES = 64 << 20;
+  public static final int DEFAULT_MAX_SNAPSHOT_BYTES = TopicDefaults.MAX_SNAPSHOT_BYTES;
   private static final long TIMEOUT_MS = 30_000;
 
   private Topics() {}

@@ -16,6 +16,14 @@ public final class TopicDefaults {
   public static final String MODELS = "models";
   /** Undecodable input: original key and bytes, with the error in headers. */
   public static final String DLQ = "dlq";
+  /**
+   * The largest snapshot the models and sync topics are made for (their max.message.bytes): 64 MiB.
+   * Producers raise max.request.size and consumers max.partition.fetch.bytes and fetch.max.bytes
+   * to it, or Kafka refuses a large snapshot.
+   */
+  public static final int MAX_SNAPSHOT_BYTES = 64 << 20;
+  /** The model name snapshots are published under (the models topic's key) unless told otherwise. */
+  public static final String MODEL_NAME = "tinyrec";
 
   /** DLQ header: why the record could not be used (UTF-8 text). */
   public static final String DLQ_ERROR = "tinyrec.error";

@@ -1,14 +1,11 @@
 package io.tinyrec.jobs.events;
 
 import io.tinyrec.jobs.kafka.KafkaOut;
-import io.tinyrec.model.ModelConfig;
 import io.tinyrec.model.data.CriteoRow;
-import io.tinyrec.model.data.Preprocessing;
 import io.tinyrec.schemas.ClickEvent;
 import io.tinyrec.schemas.SingleObjectCodec;
 import io.tinyrec.schemas.TopicDefaults;
 import io.tinyrec.schemas.UndecodableRecordException;
-import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -53,12 +50,18 @@ public final class EventDecoder extends ProcessFunction<RawRecord, TrainingEvent
       reject(r, ex.reason().name(), ex.getMessage(), ctx);
       return;
     }
-    String problem = validate(e);
-    if (problem != null) {
-      reject(r, "INVALID_EVENT", "event " + e.getEventId() + ": " + problem, ctx);
+    if (e.getKey() == null) {
+      reject(r, "INVALID_EVENT", "event " + e.getEventId() + ": key is missing", ctx);
       return;
     }
-    out.collect(toTrainingEvent(e, r.timestamp));
+    CriteoRow row;
+    try {
+      row = CriteoRow.of(e.getLabel(), e.getDense(), e.getCats());
+    } catch (IllegalArgumentException ex) {
+      reject(r, "INVALID_EVENT", "event " + e.getEventId() + ": " + ex.getMessage(), ctx);
+      return;
+    }
+    out.collect(toTrainingEvent(e, row, r.timestamp));
   }
 
   private void reject(RawRecord r, String kind, String why, Context ctx) {
@@ -72,50 +75,19 @@ public final class EventDecoder extends ProcessFunction<RawRecord, TrainingEvent
         TopicDefaults.DLQ_SOURCE_OFFSET, Long.toString(r.offset)));
   }
 
-  /** Why the event cannot be used, or null if it can. */
-  static String validate(ClickEvent e) {
-    List<Integer> dense = e.getDense();
-    List<Long> cats = e.getCats();
-    if (dense == null || dense.size() != ModelConfig.NUM_DENSE) {
-      return "dense has " + (dense == null ? "no" : dense.size()) + " values, expected " + ModelConfig.NUM_DENSE;
-    }
-    if (cats == null || cats.size() != ModelConfig.NUM_SPARSE) {
-      return "cats has " + (cats == null ? "no" : cats.size()) + " values, expected " + ModelConfig.NUM_SPARSE;
-    }
-    Integer label = e.getLabel();
-    if (label != null && label != 0 && label != 1) {
-      return "label is " + label + ", expected 0, 1 or null";
-    }
-    for (int t = 0; t < cats.size(); t++) {
-      Long v = cats.get(t);
-      if (v != null && (v < 0 || v > 0xFFFF_FFFFL)) {
-        return "cats[" + t + "] (C" + (t + 1) + ") is " + v + ", outside 0..4294967295";
-      }
-    }
-    if (e.getKey() == null) {
-      return "key is missing";
-    }
-    return null;
-  }
-
-  /** The model-input form, with exactly the transforms of {@link CriteoRow}. */
-  static TrainingEvent toTrainingEvent(ClickEvent e, long ingestTime) {
+  /**
+   * The model-input form of an event whose fields made {@code row}: the transforms are
+   * {@link CriteoRow}'s, the ones serving and {@code tinyrec learn} apply too.
+   */
+  static TrainingEvent toTrainingEvent(ClickEvent e, CriteoRow row, long ingestTime) {
     TrainingEvent t = new TrainingEvent();
     t.eventId = e.getEventId();
     t.key = e.getKey();
     t.eventTime = e.getEventTime();
     t.ingestTime = ingestTime;
-    t.label = e.getLabel() == null ? -1 : e.getLabel();
-    t.dense = new float[ModelConfig.NUM_DENSE];
-    for (int i = 0; i < t.dense.length; i++) {
-      Integer x = e.getDense().get(i);
-      t.dense[i] = x == null ? 0f : Preprocessing.logTransform(x);
-    }
-    t.cats = new long[ModelConfig.NUM_SPARSE];
-    for (int i = 0; i < t.cats.length; i++) {
-      Long v = e.getCats().get(i);
-      t.cats[i] = v == null ? CriteoRow.MISSING_CATEGORY : v;
-    }
+    t.label = row.label();
+    t.dense = row.denseFeatures();
+    t.cats = row.categoryValues();
     return t;
   }
 }

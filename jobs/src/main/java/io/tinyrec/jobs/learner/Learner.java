@@ -51,7 +51,10 @@ import org.apache.flink.util.OutputTag;
  * {@link #MAX_IN_FLIGHT} updates may be on their way. When a sync message shows some of them
  * merged, it rebases: its replica becomes the new global model plus whatever it learned since the
  * newest merged update left ({@link ChunkDelta#rebase}); the replicas kept for updates still in
- * flight are moved the same way, so that their changes are never counted twice. With one learner
+ * flight are moved the same way, so that their changes are never counted twice. Staleness is
+ * bounded in events ({@link TrainJobConfig#maxStaleness}): a learner whose oldest unmerged update
+ * left that many events ago buffers its events until the update comes back merged, so a slow round
+ * trip through the merger and Kafka costs throughput rather than accuracy. With one learner
  * the merge and the rebase take every value as is, so the job trains exactly as {@code tinyrec
  * learn} does.
  *
@@ -109,7 +112,15 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
   // Micro-batch and what the next update reports.
   private transient List<TrainingEvent> buffer;
   private transient long bufferStartMs;
+  /** When the pending max-wait timer fires; Long.MIN_VALUE when none is pending. */
+  private transient long waitTimerAt;
+  /** When the pending idle-sync timer fires; Long.MIN_VALUE when none is pending. */
+  private transient long syncTimerAt;
   private transient boolean endTimerRegistered;
+  /** Events this learner trained (or scored) in all; in-flight updates record it when they leave. */
+  private transient long eventsTrainedTotal;
+  /** Whether the last check found the learner held back by {@link TrainJobConfig#maxStaleness}. */
+  private transient boolean holding;
   private transient FloatList pendingScores;
   private transient long pendingTrained;
   private transient long pendingSkipped;
@@ -127,6 +138,8 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
 
   private transient Meter eventsPerSecond;
   private transient Counter droppedSyncs;
+  private transient Counter stalenessHolds;
+  private transient Counter stalenessOverruns;
   private transient Histogram scoreLatencyMs;
   private transient volatile long syncLagMs;
   private transient org.apache.flink.api.common.accumulators.ListAccumulator<String> finalModels;
@@ -162,6 +175,9 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     var metrics = getRuntimeContext().getMetricGroup();
     eventsPerSecond = metrics.meter("eventsPerSecond", new MeterView(10));
     droppedSyncs = metrics.counter("droppedSyncMessages");
+    stalenessHolds = metrics.counter("stalenessHolds");
+    stalenessOverruns = metrics.counter("stalenessOverruns");
+    metrics.gauge("bufferedEvents", () -> buffer == null ? 0 : buffer.size());
     scoreLatencyMs = metrics.histogram("scoreLatencyMs", new DescriptiveStatisticsHistogram(10_000));
     metrics.gauge("modelVersion", () -> baseVersion);
     metrics.gauge("syncLagMs", () -> syncLagMs);
@@ -192,6 +208,8 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     }
     rebuildGlobal(broadcast);
     buffer = new ArrayList<>();
+    waitTimerAt = Long.MIN_VALUE;
+    syncTimerAt = Long.MIN_VALUE;
     pendingScores = new FloatList();
     maxEventTime = Long.MIN_VALUE;
     lastSendMs = System.currentTimeMillis();
@@ -273,13 +291,17 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     }
     if (buffer.isEmpty()) {
       bufferStartMs = System.currentTimeMillis();
-      if (config.maxWaitMs > 0) {
-        ctx.timerService().registerProcessingTimeTimer(bufferStartMs + config.maxWaitMs);
-      }
     }
     buffer.add(event);
-    if (buffer.size() >= config.batch) {
-      trainBuffered(ctx, out);
+    if (config.maxWaitMs > 0 && waitTimerAt == Long.MIN_VALUE) {
+      waitTimerAt = bufferStartMs + config.maxWaitMs;
+      ctx.timerService().registerProcessingTimeTimer(waitTimerAt);
+    }
+    trainReady(k -> ctx.output(SCORES, k), out, false);
+    if (eventsSinceSend > 0 && syncTimerAt == Long.MIN_VALUE) {
+      // When the stream pauses, what was learned since the last update still reaches the merger.
+      syncTimerAt = Math.max(System.currentTimeMillis() + 1, lastSendMs + config.syncIntervalMs);
+      ctx.timerService().registerProcessingTimeTimer(syncTimerAt);
     }
   }
 
@@ -289,23 +311,85 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     if (timestamp == Long.MAX_VALUE) {
       // End of a bounded input: train what is left and send everything, in flight or not.
       LOG.info("learner {}: input ended after {} events; sending its final update", subtask, eventsSeen);
-      if (!buffer.isEmpty()) {
-        trainBuffered(ctx, out);
-      }
+      trainReady(k -> ctx.output(SCORES, k), out, true);
       send(out, true);
       finished = true;
       inputEndMs.add(System.currentTimeMillis());
       return;
     }
-    if (!buffer.isEmpty() && System.currentTimeMillis() - bufferStartMs >= config.maxWaitMs) {
-      trainBuffered(ctx, out);
+    // Timers from before a restore match neither and are ignored; two of ours at the same
+    // millisecond fire once, so both are checked.
+    if (timestamp == waitTimerAt) {
+      waitTimerAt = Long.MIN_VALUE;
+      trainReady(k -> ctx.output(SCORES, k), out, false);
+      if (!buffer.isEmpty()) {
+        // Held back, or a partial batch not yet due: look again later.
+        long now = System.currentTimeMillis();
+        waitTimerAt = Math.max(now + 1, holding ? now + config.maxWaitMs : bufferStartMs + config.maxWaitMs);
+        ctx.timerService().registerProcessingTimeTimer(waitTimerAt);
+      }
+    }
+    if (timestamp == syncTimerAt) {
+      syncTimerAt = Long.MIN_VALUE;
+      long now = System.currentTimeMillis();
+      if (!finished && eventsSinceSend > 0 && now - lastSendMs >= config.syncIntervalMs
+          && inFlight.size() < MAX_IN_FLIGHT) {
+        send(out, false);
+      }
+      if (!finished && eventsSinceSend > 0) {
+        syncTimerAt = Math.max(now + 1, lastSendMs + config.syncIntervalMs);
+        ctx.timerService().registerProcessingTimeTimer(syncTimerAt);
+      }
     }
   }
 
-  private void trainBuffered(ReadOnlyContext ctx, Collector<LearnerUpdate> out) {
+  /**
+   * Whether bounded staleness holds this learner back: its oldest update not yet merged left
+   * {@code maxStaleness} or more events ago.
+   */
+  private boolean heldBack() {
+    return config.maxStaleness > 0 && !inFlight.isEmpty()
+        && eventsTrainedTotal - inFlight.peekFirst().eventsAtSend() >= config.maxStaleness;
+  }
+
+  /** Most events a learner buffers while held back before it trains anyway (so it never stalls). */
+  private int maxBuffered() {
+    return Math.max(8 * config.batch, 4 * config.maxStaleness);
+  }
+
+  /**
+   * Trains the buffered events batch by batch, oldest first: full batches, and a partial one once
+   * its oldest event waited {@code maxWaitMs} (or {@code all}, at the end of the input). Stops while
+   * bounded staleness holds the learner back, unless the buffer outgrew {@link #maxBuffered()}.
+   */
+  private void trainReady(java.util.function.Consumer<KafkaOut> scored, Collector<LearnerUpdate> out, boolean all) {
+    while (!buffer.isEmpty()) {
+      boolean held = !all && heldBack();
+      if (held && buffer.size() <= maxBuffered()) {
+        if (!holding) {
+          stalenessHolds.inc();
+          holding = true;
+        }
+        return;
+      }
+      holding = false;
+      if (held) {
+        stalenessOverruns.inc();
+      }
+      boolean due = all || (config.maxWaitMs > 0 && System.currentTimeMillis() - bufferStartMs >= config.maxWaitMs);
+      if (buffer.size() < config.batch && !due) {
+        return;
+      }
+      trainFront(scored, out, Math.min(config.batch, buffer.size()));
+    }
+  }
+
+  /** Scores, emits and trains the first n buffered events, then sends an update if one is due. */
+  private void trainFront(java.util.function.Consumer<KafkaOut> scored, Collector<LearnerUpdate> out, int n) {
+    List<TrainingEvent> events = buffer.subList(0, n);
     trainBatch.clear();
     scoreBatch.clear();
-    for (TrainingEvent e : buffer) {
+    for (TrainingEvent e : events) {
       (e.hasLabel() ? trainBatch : scoreBatch).add(e.dense, e.cats, e.hasLabel() ? e.label : 0f);
     }
     long now = System.currentTimeMillis();
@@ -316,23 +400,28 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       } else {
         pendingSkipped++;
       }
-      emitScores(ctx, true, scoresOut, now);
+      emitScores(scored, events, true, scoresOut, now);
     }
     if (scoreBatch.size() > 0) {
       local.score(scoreBatch, scoresOut);
-      emitScores(ctx, false, scoresOut, now);
+      emitScores(scored, events, false, scoresOut, now);
     }
-    eventsSinceSend += buffer.size();
-    buffer.clear();
+    eventsSinceSend += n;
+    eventsTrainedTotal += n;
+    events.clear();
+    if (!buffer.isEmpty()) {
+      bufferStartMs = now; // the rest arrived later than the trained ones, so this is conservative
+    }
     if (inFlight.size() < MAX_IN_FLIGHT
         && (eventsSinceSend >= config.syncEvery || now - lastSendMs >= config.syncIntervalMs)) {
       send(out, false);
     }
   }
 
-  private void emitScores(ReadOnlyContext ctx, boolean labelled, float[] scores, long now) {
+  private void emitScores(java.util.function.Consumer<KafkaOut> scored, List<TrainingEvent> events, boolean labelled,
+      float[] scores, long now) {
     int i = 0;
-    for (TrainingEvent e : buffer) {
+    for (TrainingEvent e : events) {
       if (e.hasLabel() != labelled) {
         continue;
       }
@@ -343,7 +432,7 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       maxEventTime = Math.max(maxEventTime, e.eventTime);
       // The all-fields constructor: the builder validates and copies every field, per event.
       ScoredEvent se = new ScoredEvent(e.eventId, e.key, s, labelled ? e.label : null, baseVersion, e.eventTime, now);
-      ctx.output(SCORES, new KafkaOut(config.scoresTopic, KafkaOut.utf8(e.key), scoreCodec.encode(se)));
+      scored.accept(new KafkaOut(config.scoresTopic, KafkaOut.utf8(e.key), scoreCodec.encode(se)));
       scoreLatencyMs.update(Math.max(0, now - e.ingestTime));
     }
   }
@@ -368,11 +457,14 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     pendingSkipped = 0;
     eventsSinceSend = 0;
     lastSendMs = System.currentTimeMillis();
-    inFlight.addLast(new InFlight(u.seq, localTensors.copy(), lastSendMs));
+    inFlight.addLast(new InFlight(u.seq, localTensors.copy(), lastSendMs, eventsTrainedTotal));
   }
 
-  /** An update on its way to the merger: its number, the replica when it left, and when. */
-  private record InFlight(long seq, ModelTensors sentPoint, long sentAtMs) {}
+  /**
+   * An update on its way to the merger: its number, the replica when it left, when, and how many
+   * events this learner had trained by then.
+   */
+  private record InFlight(long seq, ModelTensors sentPoint, long sentAtMs, long eventsAtSend) {}
 
   // ---------------------------------------------------------------- sync
 
@@ -463,6 +555,9 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     local.weightsChangedInPlace();
     base.setFrom(globalTensors);
     baseVersion = globalVersion;
+    if (newest != null && !buffer.isEmpty()) {
+      trainReady(k -> ctx.output(SCORES, k), out, false); // an acknowledgement may release a learner held back by staleness
+    }
   }
 
   // ---------------------------------------------------------------- checkpoints
@@ -492,12 +587,14 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     o.writeLong(baseVersion);
     o.writeBoolean(endTimerRegistered);
     o.writeBoolean(finished);
+    o.writeLong(eventsTrainedTotal);
     writeBytes(o, SnapshotCodec.encode(local, true));
     base.writeTo(o);
     o.writeInt(inFlight.size());
     for (InFlight f : inFlight) {
       o.writeLong(f.seq());
       o.writeLong(f.sentAtMs());
+      o.writeLong(f.eventsAtSend());
       f.sentPoint().writeTo(o);
     }
     o.writeInt(buffer.size());
@@ -534,6 +631,7 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     baseVersion = in.readLong();
     endTimerRegistered = in.readBoolean();
     finished = in.readBoolean();
+    eventsTrainedTotal = in.readLong();
     local = SnapshotCodec.decode(readBytes(in));
     localTensors = ModelTensors.of(local);
     base = localTensors.copy();
@@ -543,9 +641,10 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     for (int i = 0; i < flying; i++) {
       long s = in.readLong();
       long at = in.readLong();
+      long eventsAt = in.readLong();
       ModelTensors point = localTensors.copy();
       point.readFrom(in);
-      inFlight.addLast(new InFlight(s, point, at));
+      inFlight.addLast(new InFlight(s, point, at, eventsAt));
     }
     int n = in.readInt();
     for (int i = 0; i < n; i++) {

@@ -203,6 +203,11 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
         publishFull(out, false);
         needFull = false;
       }
+      // When the stream pauses, the last updates still reach serving one snapshot interval later.
+      if (lastSnapshotVersion != version
+          && System.currentTimeMillis() - lastSnapshotMs >= config.snapshotInterval.toMillis()) {
+        publishSnapshot(ctx, ctx.timerService().currentWatermark());
+      }
       ctx.timerService().registerProcessingTimeTimer(System.currentTimeMillis() + HEARTBEAT_MS);
       return;
     }

@@ -44,14 +44,78 @@ public record CriteoRow(int label, int[] dense, int denseMissing, int[] cats, in
     return (catMissing >>> t & 1) != 0;
   }
 
+  /**
+   * The row of a ClickEvent's fields, typed as its Avro schema has them: a label of null, 0 or 1;
+   * 13 dense values and 26 categorical values, each null where missing, the categoricals as
+   * unsigned 32-bit values in a long. The training job and serving both turn events into rows
+   * here, so an event is scored exactly as the same line of a TSV file is.
+   *
+   * @throws IllegalArgumentException naming the field and value when the lists have the wrong
+   *     length, the label is not 0, 1 or null, or a categorical value is outside 0..4294967295
+   */
+  public static CriteoRow of(Integer label, java.util.List<Integer> dense, java.util.List<Long> cats) {
+    if (dense == null || dense.size() != NUM_DENSE) {
+      throw new IllegalArgumentException("dense has " + (dense == null ? "no" : dense.size()) + " values, expected "
+          + NUM_DENSE);
+    }
+    if (cats == null || cats.size() != NUM_CATS) {
+      throw new IllegalArgumentException("cats has " + (cats == null ? "no" : cats.size()) + " values, expected "
+          + NUM_CATS);
+    }
+    if (label != null && label != 0 && label != 1) {
+      throw new IllegalArgumentException("label is " + label + ", expected 0, 1 or null");
+    }
+    int[] d = new int[NUM_DENSE];
+    int denseMissing = 0;
+    for (int i = 0; i < NUM_DENSE; i++) {
+      Integer x = dense.get(i);
+      if (x == null) {
+        denseMissing |= 1 << i;
+      } else {
+        d[i] = x;
+      }
+    }
+    int[] c = new int[NUM_CATS];
+    int catMissing = 0;
+    for (int t = 0; t < NUM_CATS; t++) {
+      Long v = cats.get(t);
+      if (v == null) {
+        catMissing |= 1 << t;
+      } else if (v < 0 || v > 0xFFFF_FFFFL) {
+        throw new IllegalArgumentException("cats[" + t + "] (C" + (t + 1) + ") is " + v + ", outside 0..4294967295");
+      } else {
+        c[t] = (int) (long) v;
+      }
+    }
+    return new CriteoRow(label == null ? NO_LABEL : label, d, denseMissing, c, catMissing);
+  }
+
   /** The model's dense input: log(1 + max(x, 0)), and 0 for a missing value. */
   public float denseFeature(int i) {
-    return isDenseMissing(i) ? 0f : Preprocessing.logTransform(dense[i]);
+    return Preprocessing.denseFeature(dense[i], isDenseMissing(i));
   }
 
   /** The value fed to hashing: the unsigned 32-bit value, or {@link #MISSING_CATEGORY}. */
   public long categoryValue(int t) {
-    return isCatMissing(t) ? MISSING_CATEGORY : Integer.toUnsignedLong(cats[t]);
+    return Preprocessing.categoryValue(cats[t], isCatMissing(t));
+  }
+
+  /** The 13 dense inputs of the model, {@link #denseFeature} of each field, in a new array. */
+  public float[] denseFeatures() {
+    float[] x = new float[NUM_DENSE];
+    for (int i = 0; i < NUM_DENSE; i++) {
+      x[i] = denseFeature(i);
+    }
+    return x;
+  }
+
+  /** The 26 hashed values, {@link #categoryValue} of each field, in a new array. */
+  public long[] categoryValues() {
+    long[] v = new long[NUM_CATS];
+    for (int t = 0; t < NUM_CATS; t++) {
+      v[t] = categoryValue(t);
+    }
+    return v;
   }
 
   /** The row back in Criteo TSV form (no trailing newline); the label is omitted if absent. */

@@ -8,7 +8,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * A one-pass parser of Criteo TSV lines held as bytes (a line as read from a file, without its
  * '\n'), for readers that must keep up with hundreds of thousands of rows a second. It accepts
- * exactly what {@link CriteoParser} accepts (label required) and gives the same rows: any line it is
+ * exactly what {@link CriteoParser} accepts (the label required, or optional as serving takes rows)
+ * and gives the same rows: any line it is
  * not sure about (a missing or extra field, a bad label, a non-digit, an out-of-range or over-long
  * number, a byte outside ASCII) goes to CriteoParser, which returns the row or throws the
  * {@link MalformedRowException} naming file, line, field and value. FastCriteoParserTest checks the
@@ -41,20 +42,29 @@ public final class FastCriteoParser {
    *     into} is then left in an undefined state
    */
   public static void parse(byte[] b, int off, int len, String source, long lineNo, CriteoFields into) {
-    if (tryParse(b, off, len, into)) {
-      return;
-    }
-    into.set(slowParse(b, off, len, source, lineNo));
+    parse(b, off, len, source, lineNo, into, false);
   }
 
-  private static CriteoRow slowParse(byte[] b, int off, int len, String source, long lineNo) {
+  /**
+   * As {@link #parse(byte[], int, int, String, long, CriteoFields)}; with {@code labelOptional} a
+   * line of 39 fields (no label column) is accepted too and gets {@link CriteoRow#NO_LABEL}.
+   */
+  public static void parse(byte[] b, int off, int len, String source, long lineNo, CriteoFields into,
+      boolean labelOptional) {
+    if (tryParse(b, off, len, into, labelOptional)) {
+      return;
+    }
+    into.set(slowParse(b, off, len, source, lineNo, labelOptional));
+  }
+
+  private static CriteoRow slowParse(byte[] b, int off, int len, String source, long lineNo, boolean labelOptional) {
     for (int i = off; i < off + len; i++) {
       if (b[i] < 0) {
         // Not ASCII: let the error message show the value as the file has it (UTF-8).
-        return CriteoParser.parse(new String(b, off, len, StandardCharsets.UTF_8), source, lineNo);
+        return CriteoParser.parse(new String(b, off, len, StandardCharsets.UTF_8), source, lineNo, labelOptional);
       }
     }
-    return CriteoParser.parse(new AsciiLine(b, off, len), source, lineNo);
+    return CriteoParser.parse(new AsciiLine(b, off, len), source, lineNo, labelOptional);
   }
 
   /**
@@ -63,15 +73,28 @@ public final class FastCriteoParser {
    * fast path declines (e.g. a number with more than ten digits) is still a valid line.
    */
   public static boolean tryParse(byte[] b, int off, int len, CriteoFields into) {
+    return tryParse(b, off, len, into, false);
+  }
+
+  /** As {@link #tryParse(byte[], int, int, CriteoFields)}; with {@code labelOptional} as in parse. */
+  public static boolean tryParse(byte[] b, int off, int len, CriteoFields into, boolean labelOptional) {
     int end = off + len;
     if (len > 0 && b[end - 1] == '\r') {
       end--;
     }
-    if (end - off < 2 || (b[off] != '0' && b[off] != '1') || b[off + 1] != '\t') {
-      return false;
+    int p;
+    if (labelOptional && tabs(b, off, end) == CriteoRow.NUM_DENSE + CriteoRow.NUM_CATS - 1) {
+      // 39 fields: I1..I13, C1..C26 with no label column. Only the count tells it from a labelled
+      // line, since I1 may itself be 0 or 1.
+      into.label = CriteoRow.NO_LABEL;
+      p = off;
+    } else {
+      if (end - off < 2 || (b[off] != '0' && b[off] != '1') || b[off + 1] != '\t') {
+        return false;
+      }
+      into.label = b[off] - '0';
+      p = off + 2;
     }
-    into.label = b[off] - '0';
-    int p = off + 2;
     int[] dense = into.dense;
     int denseMissing = 0;
     for (int i = 0; i < CriteoRow.NUM_DENSE; i++) {
@@ -142,6 +165,14 @@ public final class FastCriteoParser {
     }
     into.catMissing = catMissing;
     return true;
+  }
+
+  private static int tabs(byte[] b, int from, int to) {
+    int n = 0;
+    for (int i = from; i < to; i++) {
+      n += b[i] == '\t' ? 1 : 0;
+    }
+    return n;
   }
 
   /**

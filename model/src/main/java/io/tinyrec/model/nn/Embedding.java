@@ -13,7 +13,8 @@ import io.tinyrec.model.ModelConfig;
  * and the touched blocks are listed, then the optimizer updates block by block.
  *
  * <p>Lifecycle per batch: {@link #lookup}, then {@link #accumulateGradients}, then
- * {@link #applyUpdateInPlace} (or {@link #discardGradients}). Not thread-safe.
+ * {@link #applyUpdateInPlace} (or {@link #discardGradients}). Not thread-safe, except
+ * {@link #gather}, which only reads.
  */
 public abstract sealed class Embedding permits FloatEmbedding, QuantizedRobeEmbedding {
 
@@ -68,8 +69,18 @@ public abstract sealed class Embedding permits FloatEmbedding, QuantizedRobeEmbe
   /** Allocates the optimizer's state now (zeros, as the first update would). */
   public abstract void allocateOptimizerState();
 
-  /** out[(b*26 + t)*dim + j] = element j of the embedding of feature t of row b. */
+  /**
+   * out[(b*26 + t)*dim + j] = element j of the embedding of feature t of row b. Remembers what it
+   * read for {@link #accumulateGradients}.
+   */
   public abstract void lookup(int batch, long[] cats, float[] out);
+
+  /**
+   * As {@link #lookup}, with the same values for the same state, but for scoring only: it remembers
+   * nothing and changes nothing (no cache admission, no counters, no staging), so any number of
+   * threads may call it at once while nobody updates the weights.
+   */
+  public abstract void gather(int batch, long[] cats, float[] out);
 
   /** Adds dEmb (same layout as lookup's output) into the gradients of the blocks the last lookup read. */
   public abstract void accumulateGradients(float[] dEmb);

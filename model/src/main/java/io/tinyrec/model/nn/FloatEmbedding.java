@@ -18,7 +18,7 @@ import java.util.Arrays;
  * and both rules leave it and its accumulator exactly as they were.
  *
  * <p>Lifecycle per batch: {@link #lookup}, then {@link #accumulateGradients}, then
- * {@link #applyUpdateInPlace}. Not thread-safe.
+ * {@link #applyUpdateInPlace}. Not thread-safe, except {@link #gather}, which only reads.
  */
 public abstract sealed class FloatEmbedding extends Embedding permits RobeEmbedding, HashEmbedding {
   protected final int dim;
@@ -103,7 +103,10 @@ public abstract sealed class FloatEmbedding extends Embedding permits RobeEmbedd
     state = s;
   }
 
-  /** out[(b*26 + t)*dim + j] = element j of the embedding of feature t of row b. */
+  /**
+   * out[(b*26 + t)*dim + j] = element j of the embedding of feature t of row b. Remembers the
+   * addresses it read for {@link #accumulateGradients}.
+   */
   @Override
   public void lookup(int batch, long[] cats, float[] out) {
     int n = batch * ModelConfig.NUM_SPARSE * chunks;
@@ -111,19 +114,34 @@ public abstract sealed class FloatEmbedding extends Embedding permits RobeEmbedd
       capacity = n;
       addr = new int[n];
     }
+    read(batch, cats, out, addr);
+    lastBatch = batch;
+  }
+
+  /**
+   * As {@link #lookup}, but for scoring only: it remembers nothing, so any number of threads may
+   * call it at once while nobody updates the weights.
+   */
+  @Override
+  public void gather(int batch, long[] cats, float[] out) {
+    read(batch, cats, out, null);
+  }
+
+  private void read(int batch, long[] cats, float[] out, int[] addresses) {
     int a = 0;
     for (int b = 0; b < batch; b++) {
       for (int t = 0; t < ModelConfig.NUM_SPARSE; t++) {
         long v = cats[b * ModelConfig.NUM_SPARSE + t];
         for (int c = 0; c < chunks; c++) {
           int off = address(t, v, c);
-          addr[a] = off;
+          if (addresses != null) {
+            addresses[a] = off;
+          }
           System.arraycopy(weights, off, out, a * chunkLen, chunkLen);
           a++;
         }
       }
     }
-    lastBatch = batch;
   }
 
   /** Adds dEmb (same layout as lookup's output) into the gradients of the blocks the last lookup read. */

@@ -10,7 +10,10 @@ package io.tinyrec.model.nn;
  * <p>The dots are computed feature-major, vectorised across the rows of the batch: the 27 x d
  * inputs are transposed into a (27*d) x batch block, each pair's dots for 16 rows at once come
  * from d fused multiply-adds, and the result is transposed back. Each dot sums its d products in
- * order k = 0 .. d-1. Keeps scratch buffers sized to the largest batch; not thread-safe.
+ * order k = 0 .. d-1.
+ *
+ * <p>The buffers of a pass are a {@link Scratch}. The methods without one use the Interaction's own,
+ * as training does; with a Scratch per thread, several threads can run {@link #forward} at once.
  */
 public final class Interaction {
   private final int d;
@@ -19,10 +22,23 @@ public final class Interaction {
   private final int pairs;
   private final int[] pi;
   private final int[] pj;
-  private int cols;
-  private float[] t = new float[0];
-  private float[] dt = new float[0];
-  private float[] z = new float[0];
+  private final Scratch own = new Scratch();
+
+  /**
+   * The buffers of one forward and backward pass, sized to the largest batch seen: the feature-major
+   * block, the pair dots and, once a backward pass needs it, the block's gradient. Each pass lays
+   * them out for its own batch (row stride {@code cols}, the batch rounded up to 16), so a small
+   * batch after a large one costs a small batch's work. Not thread-safe.
+   */
+  public static final class Scratch {
+    /** Row stride of the current pass: its batch rounded up to a multiple of 16. */
+    private int cols;
+    /** Columns the arrays have room for. */
+    private int capacity;
+    private float[] t = new float[0];
+    private float[] dt = new float[0];
+    private float[] z = new float[0];
+  }
 
   public Interaction(int dim, int vectors, boolean selfInteraction) {
     this.d = dim;
@@ -45,15 +61,16 @@ public final class Interaction {
     return outWidth;
   }
 
-  private void ensureCapacity(int batch) {
+  private void ensureCapacity(Scratch s, int batch) {
     int c = Linear.pad16(batch);
-    if (c <= cols) {
+    s.cols = c;
+    if (c <= s.capacity) {
       return;
     }
-    cols = c;
-    t = new float[n * d * c];
-    dt = new float[n * d * c];
-    z = new float[pairs * c];
+    s.capacity = c;
+    s.t = new float[n * d * c];
+    s.dt = new float[0];
+    s.z = new float[pairs * c];
   }
 
   /**
@@ -61,13 +78,18 @@ public final class Interaction {
    * contiguously; out has row stride ldOut.
    */
   public void forward(int batch, float[] bot, int ldBot, float[] emb, float[] out, int ldOut) {
-    ensureCapacity(batch);
-    gather(batch, bot, ldBot, emb);
-    Kernels.pairDots(pairs, pi, pj, d, cols, t, cols, z);
+    forward(batch, bot, ldBot, emb, out, ldOut, own);
+  }
+
+  /** As {@link #forward(int, float[], int, float[], float[], int)}, in the given buffers. */
+  public void forward(int batch, float[] bot, int ldBot, float[] emb, float[] out, int ldOut, Scratch s) {
+    ensureCapacity(s, batch);
+    gather(batch, bot, ldBot, emb, s);
+    Kernels.pairDots(pairs, pi, pj, d, s.cols, s.t, s.cols, s.z);
     for (int b = 0; b < batch; b++) {
       System.arraycopy(bot, b * ldBot, out, b * ldOut, d);
     }
-    Kernels.transpose(pairs, batch, z, 0, cols, out, d, ldOut);
+    Kernels.transpose(pairs, batch, s.z, 0, s.cols, out, d, ldOut);
   }
 
   /**
@@ -76,12 +98,23 @@ public final class Interaction {
    * the feature-major block that pass built instead of transposing the inputs again.
    */
   public void backward(int batch, float[] dOut, int ldOut, float[] dBot, int ldBot, float[] dEmb) {
+    backward(batch, dOut, ldOut, dBot, ldBot, dEmb, own);
+  }
+
+  /** As {@link #backward(int, float[], int, float[], int, float[])}, after a forward pass in s. */
+  public void backward(int batch, float[] dOut, int ldOut, float[] dBot, int ldBot, float[] dEmb, Scratch s) {
+    int cols = s.cols;
+    float[] z = s.z;
+    if (s.dt.length != s.t.length) {
+      s.dt = new float[s.t.length];
+    }
+    float[] dt = s.dt;
     if (batch < cols) {
-      java.util.Arrays.fill(z, 0f); // padding columns must not carry stale gradients
+      java.util.Arrays.fill(z, 0, pairs * cols, 0f); // padding columns must not carry stale gradients
     }
     Kernels.transpose(batch, pairs, dOut, d, ldOut, z, 0, cols);
-    java.util.Arrays.fill(dt, 0f);
-    Kernels.pairDotsBackward(pairs, pi, pj, d, cols, t, cols, z, dt);
+    java.util.Arrays.fill(dt, 0, n * d * cols, 0f);
+    Kernels.pairDotsBackward(pairs, pi, pj, d, cols, s.t, cols, z, dt);
     int e = n - 1;
     Kernels.transpose(d, batch, dt, 0, cols, dBot, 0, ldBot);
     Kernels.transpose(e * d, batch, dt, d * cols, cols, dEmb, 0, e * d);
@@ -95,12 +128,12 @@ public final class Interaction {
   }
 
   /** Transposes the bottom output and embeddings into t, feature-major; padding columns stay zero. */
-  private void gather(int batch, float[] bot, int ldBot, float[] emb) {
-    if (batch < cols) {
-      java.util.Arrays.fill(t, 0f);
+  private void gather(int batch, float[] bot, int ldBot, float[] emb, Scratch s) {
+    if (batch < s.cols) {
+      java.util.Arrays.fill(s.t, 0, n * d * s.cols, 0f);
     }
     int e = n - 1;
-    Kernels.transpose(batch, d, bot, 0, ldBot, t, 0, cols);
-    Kernels.transpose(batch, e * d, emb, 0, e * d, t, d * cols, cols);
+    Kernels.transpose(batch, d, bot, 0, ldBot, s.t, 0, s.cols);
+    Kernels.transpose(batch, e * d, emb, 0, e * d, s.t, d * s.cols, s.cols);
   }
 }

@@ -3,15 +3,16 @@ package io.tinyrec.model.nn;
 import java.util.random.RandomGenerator;
 
 /**
- * A stack of {@link Linear} layers with the batch workspace they need: one activation and one
- * gradient buffer per layer boundary, each row padded to a multiple of 16 floats. ReLU follows
- * every layer except, when {@code lastLinear} is set, the last one. Not thread-safe.
+ * A stack of {@link Linear} layers. ReLU follows every layer except, when {@code lastLinear} is set,
+ * the last one. Activations live in buffers the caller owns ({@link #newActivations}: one buffer
+ * per layer boundary, each row padded to a multiple of 16 floats), so several threads can run
+ * {@link #forward} on one Mlp at once, each with its own buffers, while nobody updates the
+ * weights. The gradient buffers of {@link #backward} belong to the Mlp: training is single-threaded.
  */
 public final class Mlp {
   private final Linear[] layers;
   private final int[] ld;
   private int capacity;
-  private float[][] acts;
   private float[][] grads;
 
   public Mlp(String name, int in, int[] widths, boolean lastLinear, RandomGenerator rng) {
@@ -46,27 +47,30 @@ public final class Mlp {
     return ld[layers.length];
   }
 
+  /**
+   * Activation buffers for up to {@code batch} rows: entry 0 is the input (batch x inputStride),
+   * the last the output (batch x outputStride).
+   */
+  public float[][] newActivations(int batch) {
+    float[][] acts = new float[ld.length][];
+    for (int i = 0; i < ld.length; i++) {
+      acts[i] = new float[batch * ld[i]];
+    }
+    return acts;
+  }
+
+  /** The output buffer within a set of activations. */
+  public float[] output(float[][] acts) {
+    return acts[layers.length];
+  }
+
+  /** Sizes the gradient buffers {@link #backward} uses. */
   public void ensureCapacity(int batch) {
     if (batch <= capacity) {
       return;
     }
     capacity = batch;
-    acts = new float[ld.length][];
-    grads = new float[ld.length][];
-    for (int i = 0; i < ld.length; i++) {
-      acts[i] = new float[batch * ld[i]];
-      grads[i] = new float[batch * ld[i]];
-    }
-  }
-
-  /** The input buffer (batch x inputStride); fill it before {@link #forward}. */
-  public float[] input() {
-    return acts[0];
-  }
-
-  /** The output of the last {@link #forward} (batch x outputStride). */
-  public float[] output() {
-    return acts[layers.length];
+    grads = newActivations(batch);
   }
 
   /** Buffer for dLoss/dOutput; fill it before {@link #backward}. */
@@ -79,13 +83,15 @@ public final class Mlp {
     return grads[0];
   }
 
-  public void forward(int batch) {
+  /** Runs the layers on acts[0] (filled by the caller), writing every later buffer of acts. */
+  public void forward(int batch, float[][] acts) {
     for (int l = 0; l < layers.length; l++) {
       layers[l].forward(batch, acts[l], ld[l], acts[l + 1], ld[l + 1]);
     }
   }
 
-  public void backward(int batch, boolean needInputGrad) {
+  /** Back-propagates through the activations of the {@link #forward} of the same batch. */
+  public void backward(int batch, float[][] acts, boolean needInputGrad) {
     for (int l = layers.length - 1; l >= 0; l--) {
       float[] dx = l > 0 || needInputGrad ? grads[l] : null;
       layers[l].backward(batch, acts[l], ld[l], acts[l + 1], grads[l + 1], ld[l + 1], dx, ld[l]);

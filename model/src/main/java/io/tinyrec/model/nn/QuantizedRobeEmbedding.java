@@ -21,7 +21,7 @@ import java.util.random.RandomGenerator;
  * initial weights, bit for bit.
  *
  * <p>The initial weights are the float32 model's (the same draws), rounded to nearest. Not
- * thread-safe.
+ * thread-safe, except {@link #gather}, which only reads.
  */
 public final class QuantizedRobeEmbedding extends Embedding {
   private final int dim;
@@ -177,6 +177,27 @@ public final class QuantizedRobeEmbedding extends Embedding {
       }
     }
     lastBatch = batch;
+  }
+
+  /**
+   * As {@link #lookup}, for scoring only: a cached line's FP32 copy, any other line dequantized
+   * straight into out. It reads the array and nothing else (no cache admission, no counters, no
+   * staging, no batch bookkeeping), so any number of threads may call it at once while nobody
+   * updates the model, and it gives the values lookup would give for the same state. Serving loads
+   * snapshots without the cache, where every line is dequantized.
+   */
+  @Override
+  public void gather(int batch, long[] cats, float[] out) {
+    int k = 0;
+    for (int row = 0; row < batch; row++) {
+      for (int t = 0; t < ModelConfig.NUM_SPARSE; t++) {
+        long v = cats[row * ModelConfig.NUM_SPARSE + t];
+        for (int ch = 0; ch < chunks; ch++) {
+          array.read(address(t, v, ch), z, out, k * z);
+          k++;
+        }
+      }
+    }
   }
 
   /** Copies n values of the batch's line idx from position pos (cached or staged) to out[dst ..]. */

@@ -107,4 +107,57 @@ class CriteoParserTest {
       assertEquals(2, e.line());
     }
   }
+
+  @Test
+  void aClickEventsFieldsShouldGiveTheSameRowAsItsTsvLineAndBadOnesShouldBeNamed() {
+    CriteoRow r = CriteoParser.parse(ROW, "f", 1);
+    java.util.List<Integer> dense = new java.util.ArrayList<>();
+    for (int i = 0; i < CriteoRow.NUM_DENSE; i++) {
+      dense.add(r.isDenseMissing(i) ? null : r.dense()[i]);
+    }
+    java.util.List<Long> cats = new java.util.ArrayList<>();
+    for (int t = 0; t < CriteoRow.NUM_CATS; t++) {
+      cats.add(r.isCatMissing(t) ? null : Integer.toUnsignedLong(r.cats()[t]));
+    }
+    CriteoRow fromEvent = CriteoRow.of(r.label(), dense, cats);
+    assertEquals(r, fromEvent);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(r.denseFeatures(), fromEvent.denseFeatures());
+    org.junit.jupiter.api.Assertions.assertArrayEquals(r.categoryValues(), fromEvent.categoryValues());
+    assertEquals(CriteoRow.NO_LABEL, CriteoRow.of(null, dense, cats).label());
+
+    assertEquals("dense has 12 values, expected 13", assertThrows(IllegalArgumentException.class,
+        () -> CriteoRow.of(0, dense.subList(0, 12), cats)).getMessage());
+    assertEquals("cats has no values, expected 26", assertThrows(IllegalArgumentException.class,
+        () -> CriteoRow.of(0, dense, null)).getMessage());
+    assertEquals("label is 7, expected 0, 1 or null", assertThrows(IllegalArgumentException.class,
+        () -> CriteoRow.of(7, dense, cats)).getMessage());
+    java.util.List<Long> big = new java.util.ArrayList<>(cats);
+    big.set(3, 1L << 32);
+    assertEquals("cats[3] (C4) is 4294967296, outside 0..4294967295", assertThrows(IllegalArgumentException.class,
+        () -> CriteoRow.of(0, dense, big)).getMessage());
+  }
+
+  @Test
+  void aBatchShouldHoldTheSameInputsFromParsedFieldsAsFromTheRow() {
+    io.tinyrec.model.Batch fromRows = new io.tinyrec.model.Batch(8);
+    io.tinyrec.model.Batch fromFields = new io.tinyrec.model.Batch(8);
+    CriteoFields f = new CriteoFields();
+    String[] lines = {ROW, ROW.substring(2), ROW.replaceFirst("\t1\t1\t", "\t1\t-3\t")};
+    for (String l : lines) {
+      CriteoRow r = CriteoParser.parse(l, "f", 1, true);
+      byte[] b = l.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      FastCriteoParser.parse(b, 0, b.length, "f", 1, f, true);
+      fromRows.add(r);
+      fromFields.add(f);
+    }
+    io.tinyrec.model.Dlrm model = new io.tinyrec.model.Dlrm(io.tinyrec.model.ModelConfig.preset("small"));
+    float[] a = new float[8];
+    float[] b = new float[8];
+    model.score(fromRows, a);
+    model.score(fromFields, b);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(a, b);
+    for (int i = 0; i < lines.length; i++) {
+      assertEquals(fromRows.label(i), fromFields.label(i));
+    }
+  }
 }

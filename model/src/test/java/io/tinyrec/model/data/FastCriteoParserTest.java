@@ -152,4 +152,44 @@ class FastCriteoParserTest {
       assertAgrees(l);
     }
   }
+
+  @Test
+  void withTheLabelOptionalShouldAgreeWithCriteoParserOnLinesWithAndWithoutTheLabel() throws Exception {
+    List<String> lines = Files.readAllLines(SAMPLE, StandardCharsets.UTF_8).subList(0, 300);
+    List<String> cases = new ArrayList<>();
+    for (String l : lines) {
+      cases.add(l);
+      cases.add(l.substring(l.indexOf('\t') + 1)); // the same row without its label column
+    }
+    // I1 of 0 or 1 looks like a label: only the field count tells the two forms apart.
+    String unlabelled = lines.get(0).substring(lines.get(0).indexOf('\t') + 1);
+    cases.add("1" + unlabelled.substring(unlabelled.indexOf('\t')));
+    cases.add("0" + unlabelled.substring(unlabelled.indexOf('\t')));
+    cases.add(unlabelled.substring(unlabelled.indexOf('\t') + 1)); // 38 fields: too few either way
+    cases.add("7\t" + unlabelled); // 40 fields with a bad label
+    for (String line : cases) {
+      byte[] b = line.getBytes(StandardCharsets.UTF_8);
+      CriteoRow expected = null;
+      String expectedError = null;
+      try {
+        expected = CriteoParser.parse(line, "request", 3, true);
+      } catch (MalformedRowException e) {
+        expectedError = e.getMessage();
+      }
+      try {
+        FastCriteoParser.parse(b, 0, b.length, "request", 3, reused, true);
+        if (expectedError != null) {
+          fail("fast parser accepted a line CriteoParser rejects (" + expectedError + "): " + line);
+        }
+        assertEquals(expected, reused.toRow(), line);
+      } catch (MalformedRowException e) {
+        assertEquals(expectedError, e.getMessage(), line);
+      }
+    }
+    String first = lines.get(0).substring(lines.get(0).indexOf('\t') + 1);
+    byte[] b = first.getBytes(StandardCharsets.UTF_8);
+    assertTrue(FastCriteoParser.tryParse(b, 0, b.length, reused, true), "an unlabelled row takes the fast path");
+    assertEquals(CriteoRow.NO_LABEL, reused.label);
+    assertFalse(FastCriteoParser.tryParse(b, 0, b.length, reused), "without labelOptional the label is required");
+  }
 }

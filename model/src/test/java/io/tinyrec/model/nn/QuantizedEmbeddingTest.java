@@ -37,6 +37,21 @@ class QuantizedEmbeddingTest {
     return out;
   }
 
+  /** The category values of {@link #batches}' rows, batch by batch. */
+  static List<long[]> cats(long seed, int count, int size) {
+    SyntheticCriteo s = new SyntheticCriteo(seed, -1);
+    java.util.ArrayList<long[]> out = new java.util.ArrayList<>();
+    for (int b = 0; b < count; b++) {
+      long[] c = new long[size * ModelConfig.NUM_SPARSE];
+      for (int i = 0; i < size; i++) {
+        System.arraycopy(s.sample((long) b * size + i).row().categoryValues(), 0, c, i * ModelConfig.NUM_SPARSE,
+            ModelConfig.NUM_SPARSE);
+      }
+      out.add(c);
+    }
+    return out;
+  }
+
   static void train(Dlrm m, List<Batch> batches) {
     for (Batch b : batches) {
       m.trainStepInPlace(b, null);
@@ -273,5 +288,96 @@ class QuantizedEmbeddingTest {
     QuantizedArray a = new QuantizedArray(k.withQuantization(Quantization.of(Precision.INT8)));
     assertTrue(3 * a.storageBytes() <= fp32, a.storageBytes() + " bytes against " + fp32);
     assertFalse(a.hasState());
+  }
+
+  /** Everything a model's state consists of, bookkeeping of the cache included, as bytes. */
+  static byte[] stateBytes(Dlrm m) throws java.io.IOException {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    ModelTensors.of(m).writeTo(new java.io.DataOutputStream(bytes));
+    return bytes.toByteArray();
+  }
+
+  /**
+   * Scoring in a caller's scratch (the serving path, {@link Embedding#gather}) gives the scores the
+   * training path (lookup) gives for the same state, bit for bit, with cached and uncached lines
+   * alike, and it leaves no trace: a twin that never scored trains on to the same bytes, cache
+   * bookkeeping included.
+   */
+  @Test
+  void scoringInAScratchShouldEqualTheTrainingPathAndChangeNothing() throws Exception {
+    List<Batch> warm = batches(21, 6, 32);
+    List<Batch> more = batches(22, 4, 32);
+    List<long[]> moreCats = cats(22, 4, 32);
+    for (Precision p : new Precision[] {Precision.INT8, Precision.INT4}) {
+      for (CachePolicy policy : CachePolicy.values()) {
+        ModelConfig c = quantized(SMALL, p, 0, 0.05f, policy);
+        Dlrm scored = new Dlrm(c);
+        Dlrm twin = new Dlrm(c);
+        train(scored, warm);
+        train(twin, warm);
+        String what = p + "/" + policy;
+        QuantizedArray a = arrayOf(scored);
+        assertTrue(a.cachedLines() > 0 && a.cachedLines() < a.numLines(), what + ": some lines cached, not all");
+        Dlrm.Scratch scratch = scored.newScratch();
+        for (int k = 0; k < more.size(); k++) {
+          Batch b = more.get(k);
+          long[] cats = moreCats.get(k);
+          float[] served = new float[b.size()];
+          scored.score(b, served, scratch);
+          float[] own = new float[b.size()];
+          scored.score(b, own);
+          // The embedding values themselves: gather against lookup.
+          int n = b.size() * ModelConfig.NUM_SPARSE * c.dim();
+          float[] gathered = new float[n];
+          float[] looked = new float[n];
+          scored.embedding().gather(b.size(), cats, gathered);
+          twin.embedding().lookup(b.size(), cats, looked);
+          twin.embedding().discardGradients();
+          assertTrue(java.util.Arrays.equals(gathered, looked), what + ": gather equals lookup");
+          float[] trained = new float[b.size()];
+          twin.trainStepInPlace(b, trained); // scores with the current weights, then trains
+          for (int i = 0; i < b.size(); i++) {
+            assertEquals(Float.floatToRawIntBits(trained[i]), Float.floatToRawIntBits(served[i]), what + " row " + i);
+            assertEquals(Float.floatToRawIntBits(trained[i]), Float.floatToRawIntBits(own[i]), what + " row " + i);
+          }
+          scored.trainStepInPlace(b, null);
+        }
+        assertTrue(a.evictions() > 0, what + ": the cache evicted");
+        assertTrue(java.util.Arrays.equals(stateBytes(twin), stateBytes(scored)),
+            what + ": scoring changed the model's state");
+      }
+    }
+  }
+
+  /** Many threads gather from one model at once, each in its own scratch, and agree with one thread. */
+  @Test
+  void gatherShouldBeSafeFromManyThreads() throws Exception {
+    ModelConfig c = quantized(SMALL, Precision.INT8, 0, 0.05f, CachePolicy.LFU);
+    Dlrm m = new Dlrm(c);
+    train(m, batches(23, 6, 32));
+    Batch all = batches(24, 1, 200).get(0);
+    float[] want = new float[all.size()];
+    m.score(all, want);
+    byte[] before = stateBytes(m);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<float[]>> results = new java.util.ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        results.add(pool.submit(() -> {
+          Dlrm.Scratch scratch = m.newScratch();
+          float[] got = new float[all.size()];
+          for (int round = 0; round < 20; round++) {
+            m.score(all, got, scratch);
+          }
+          return got;
+        }));
+      }
+      for (java.util.concurrent.Future<float[]> f : results) {
+        assertTrue(java.util.Arrays.equals(want, f.get()));
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertTrue(java.util.Arrays.equals(before, stateBytes(m)));
   }
 }
