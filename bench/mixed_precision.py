@@ -16,7 +16,7 @@ an interrupted sweep resumes), `speed` alternates the listed configurations on o
 what is there. All runs: kaggle preset, Adagrad, --lr (default 0.01, the setting of the other
 tables in docs/benchmarks.md), batch 128, seed 123, M = 1,048,576 floats unless the row says.
 """
-import argparse, json, os, subprocess, sys, time
+import argparse, json, os, re, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -92,7 +92,7 @@ def learn(input_file, flags, lr, core, jar=None):
 
 
 def tag(name, seed):
-    return name if seed is None else f"{name}-s{seed}"
+    return name if seed is None else f"{name}-seed{seed}"
 
 
 def result_path(out, kind, name):
@@ -101,7 +101,7 @@ def result_path(out, kind, name):
 
 def design(a):
     names = a.only.split(",") if a.only else DESIGN
-    # With --seeds, each configuration once per seed (file design-NAME-sSEED.json); without, seed 123.
+    # With --seeds, each configuration once per seed (file design-NAME-seedSEED.json); without, seed 123.
     jobs = [(n, None) for n in names] if not a.seeds else [(n, s) for s in a.seeds.split(",") for n in names]
     todo = [(n, s) for n, s in jobs if not os.path.exists(result_path(a.out, "design", tag(n, s)))]
     cores = [int(c) for c in a.cores.split(",")]
@@ -160,7 +160,7 @@ def table(a):
                   f"{r['logloss']:.4f} | {per_row} | {r['rows_per_s']:,.0f} |")
     seeded = {}
     for fn in sorted(os.listdir(a.out)):
-        if fn.startswith("design-") and "-s" in fn.rsplit("-", 1)[-1] and fn.endswith(".json"):
+        if fn.startswith("design-") and re.search(r"-seed\d+\.json$", fn):
             r = json.load(open(os.path.join(a.out, fn)))
             seeded.setdefault(r["config"], {})[r["seed"]] = r["auc"]
     for c in seeded:

@@ -441,6 +441,9 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
   private void send(Collector<LearnerUpdate> out, boolean last) {
     ModelTensors from = inFlight.isEmpty() ? base : inFlight.peekLast().sentPoint;
     ChunkDelta delta = ChunkDelta.between(from, localTensors, true);
+    if (localTensors.lines() != null) {
+      localTensors.lines().clearDirty(); // a quantized replica's changes so far are in this update
+    }
     LearnerUpdate u = new LearnerUpdate();
     u.learner = subtask;
     u.seq = ++seq;

@@ -99,6 +99,13 @@ public final class QuantizedArray {
   int clock;
   long evictions;
   int agingTicks;
+  /**
+   * Lines training changed since {@link #clearDirty()}: what a learner's next update must carry.
+   * Sync writes do not mark a line, so a line whose form differs here from the global model's
+   * (cached on one side, quantized on the other) is not sent back as if it were a change. A new
+   * or decoded array has every line marked.
+   */
+  private long[] dirty;
 
   /** An array for a quantized config, all codes zero, no line cached. */
   public QuantizedArray(ModelConfig c) {
@@ -136,6 +143,8 @@ public final class QuantizedArray {
       biasH = null;
     }
     this.freq = policy == CachePolicy.LFU ? new byte[numLines] : new byte[0];
+    this.dirty = new long[(numLines + 63) / 64];
+    markAllDirty();
     allocateSlots(Math.max(1, capacity));
   }
 
@@ -218,6 +227,7 @@ public final class QuantizedArray {
     table = o.table.clone();
     tableMask = o.tableMask;
     freq = o.freq.clone();
+    dirty = o.dirty.clone();
     clock = o.clock;
     evictions = o.evictions;
     agingTicks = o.agingTicks;
@@ -288,7 +298,7 @@ public final class QuantizedArray {
   public long storageBytes() {
     long scales = 2L * numGroups * (fp16 ? 2 : 4);
     long cache = 4L * cw.length + 4L * (slotLine.length + stamp.length + heap.length + heapPos.length
-        + freeStack.length + table.length) + 8L * key.length + freq.length;
+        + freeStack.length + table.length) + 8L * (key.length + dirty.length) + freq.length;
     return codes.length + scales + cache;
   }
 
@@ -727,6 +737,25 @@ public final class QuantizedArray {
     }
   }
 
+  /** Marks line l as changed by training (see {@link #dirty}). */
+  void markDirty(int l) {
+    dirty[l >>> 6] |= 1L << l;
+  }
+
+  /** Whether training changed line l since the last {@link #clearDirty()}. */
+  public boolean isDirty(int l) {
+    return (dirty[l >>> 6] & (1L << l)) != 0;
+  }
+
+  /** Forgets which lines training changed: a learner has just sent them. */
+  public void clearDirty() {
+    Arrays.fill(dirty, 0L);
+  }
+
+  private void markAllDirty() {
+    Arrays.fill(dirty, -1L);
+  }
+
   /** A cached line was updated: it becomes the most recent (and, for LFU, counts one more). */
   void touch(int slot) {
     stamp[slot] = nextStamp();
@@ -772,6 +801,7 @@ public final class QuantizedArray {
 
   /** Writes line l back from FP32 values and state (an update of a line the cache did not take). */
   void writeBack(int l, float[] w, int wOff, float[] st, int sOff) {
+    markDirty(l);
     quantizeLineStochastic(l, w, wOff, st, sOff, ++evictions);
   }
 
@@ -813,6 +843,7 @@ public final class QuantizedArray {
   /** Re-quantizes a cached line with stochastic rounding and frees its slot. */
   public void evict(int slot) {
     int l = slotLine[slot];
+    markDirty(l);
     long stream = ++evictions;
     int base = slot * line;
     quantizeLineStochastic(l, cw, base, cs, base, stream);
@@ -991,6 +1022,39 @@ public final class QuantizedArray {
     }
   }
 
+  /**
+   * Sets line l to a record's values while keeping this array's form of the line (how a learner
+   * takes the global model's lines, leaving its cache to its own policy): a cached line takes the
+   * record's float32 values in its slot; a quantized line takes a quantized record as it is, or a
+   * cached record's values quantized as {@link #writeLogical} does. Advances the buffer past the
+   * record; not a change by training.
+   */
+  public void installKeepingForm(int l, ByteBuffer in) {
+    int slot = heapSize == 0 ? -1 : slotOf(l);
+    byte form = in.get(in.position());
+    if (slot < 0 && form == FORM_QUANTIZED) {
+      installRecord(l, in);
+      return;
+    }
+    allocateStateIfRecordHasIt();
+    float[] w = new float[line];
+    float[] st = new float[line + 1];
+    readRecordLogical(l, in, w, st);
+    int n = lengthOf(l);
+    int start = l * line;
+    if (slot >= 0) {
+      System.arraycopy(w, 0, cw, slot * line, n);
+      if (stateKind == StateKind.ELEMENT) {
+        System.arraycopy(st, 0, cs, slot * line, n);
+      }
+    } else {
+      quantizeLineStochastic(l, w, 0, st, 0, contentStream(l, w, st));
+    }
+    if (stateKind == StateKind.ROW) {
+      System.arraycopy(st, 0, rowState, start / blockZ, blocksIn(l));
+    }
+  }
+
   private void allocateStateIfRecordHasIt() {
     if (stateKind != StateKind.NONE) {
       allocateState();
@@ -1160,7 +1224,9 @@ public final class QuantizedArray {
 
   /**
    * Sets line l to float32 values and state: into the cache if {@code cached} (taking a slot
-   * without evicting, growing the cache if need be), otherwise quantized with stochastic rounding.
+   * without evicting, growing the cache if need be), otherwise quantized with stochastic rounding
+   * drawn from the values themselves ({@link #contentStream}): the same inputs round alike. Not a
+   * change by training.
    */
   public void writeLogical(int l, float[] w, float[] s, boolean cached) {
     int n = lengthOf(l);
@@ -1180,12 +1246,31 @@ public final class QuantizedArray {
       if (slot >= 0) {
         release(slot);
       }
-      long stream = ++evictions;
-      quantizeLineStochastic(l, w, 0, s, 0, stream);
+      quantizeLineStochastic(l, w, 0, s, 0, contentStream(l, w, s));
     }
     if (stateKind == StateKind.ROW) {
       System.arraycopy(s, 0, rowState, start / blockZ, blocksIn(l));
     }
+  }
+
+  /**
+   * The stochastic-rounding stream of a write from sync: a hash of the line and the values written
+   * rather than a counter, so that a learner's replica and its copies for updates in flight, given
+   * the same values, round them alike (independent draws would differ by a step, and the next
+   * rebase would take that difference for a change of the learner's). Different values still draw
+   * independent bits, so the rounding stays unbiased.
+   */
+  private long contentStream(int l, float[] w, float[] s) {
+    long h = seed ^ (l * GOLDEN);
+    int n = lengthOf(l);
+    for (int k = 0; k < n; k++) {
+      h = (h ^ Float.floatToRawIntBits(w[k])) * 0x100000001B3L;
+    }
+    int ns = logicalStateLength(l);
+    for (int k = 0; k < ns; k++) {
+      h = (h ^ Float.floatToRawIntBits(s[k])) * 0x100000001B3L;
+    }
+    return mix64(h);
   }
 
   // ------------------------------------------------------------------ flushing for snapshots
@@ -1459,5 +1544,6 @@ public final class QuantizedArray {
     long e = in.readLong();
     int a = in.readInt();
     restoreCache(lines, f, c, e, a);
+    markAllDirty();
   }
 }

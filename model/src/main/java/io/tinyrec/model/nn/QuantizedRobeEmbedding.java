@@ -321,6 +321,7 @@ public final class QuantizedRobeEmbedding extends Embedding {
     // no slot recorded at lookup can have changed hands yet.
     for (int k = 0; k < touchedCount; k++) {
       array.countUpdate(touched[k]);
+      array.markDirty(touched[k]);
     }
     for (int k = 0; k < touchedCount; k++) {
       int slot = lineSlot[k];

@@ -17,12 +17,14 @@ import java.util.zip.CRC32;
  * the first branch, so the merged model is the learner's model bit for bit; with several, the
  * changes add up as in data-parallel SGD.
  *
- * <p>A quantized embedding ({@link ModelTensors#lines()}) is carried as whole lines: each changed
- * line's record after (and before), in the line's form (FP32 if cached, else codes and scales), so
- * that where nobody else moved a line it arrives bit for bit; the merge, the rebase and
+ * <p>A quantized embedding ({@link ModelTensors#lines()}) is carried as whole lines: each line
+ * training changed since the last send ({@link QuantizedArray#isDirty}) whose record differs,
+ * after (and before), in the line's form (FP32 if cached, else codes and scales), so that where
+ * nobody else moved a line it arrives bit for bit; the merge, the rebase and
  * {@link #rebaseChunks} follow the same three rules as for floats, on whole records first and on
- * the lines' float32 values where arithmetic is needed (a result is cached or re-quantized with
- * stochastic rounding, as the line is held where it lands).
+ * the lines' float32 values where arithmetic is needed. The merger takes a line in the form the
+ * learner sent it (a merged result cached if sent cached, else re-quantized with stochastic
+ * rounding); a learner keeps its own form of every line, so its cache stays its policy's.
  *
  * <p>Wire form (little-endian): magic "TRDL", u8 hasBefore, i32 arrays, then per array: i32 chunk
  * count, the chunk indices (i32, increasing), the "after" floats of those chunks in order, and the
@@ -101,7 +103,9 @@ public final class ChunkDelta {
     Records a = new Records(q);
     Records b = withBefore ? new Records(q) : null;
     for (int l = 0; l < q.numLines(); l++) {
-      if (!q.lineEquals(l, old)) {
+      // Only lines training changed since the last send (a line whose form differs from the base
+      // because of sync alone is not a change to report).
+      if (q.isDirty(l) && !q.lineEquals(l, old)) {
         if (k == changed.length) {
           changed = Arrays.copyOf(changed, k * 2);
         }
@@ -425,7 +429,7 @@ public final class ChunkDelta {
       int oStart = o.position();
       int oLen = q.recordSizeAt(o, l);
       if (w.equalsRecord(q, l, old.linesAfter, oStart, oLen)) {
-        q.installRecord(l, n);
+        q.installKeepingForm(l, n);
       } else if (nLen != oLen || !Arrays.equals(linesAfter, nStart, nStart + nLen, old.linesAfter, oStart,
           oStart + oLen)) {
         int len = q.lengthOf(l);
@@ -506,7 +510,7 @@ public final class ChunkDelta {
           one.clear();
           glob.writeRecord(l, one);
           one.flip();
-          q.installRecord(l, one);
+          q.installKeepingForm(l, one);
         }
       } else if (!glob.lineEquals(l, sent)) {
         if (w == null) {

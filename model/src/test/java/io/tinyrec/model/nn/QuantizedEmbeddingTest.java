@@ -206,7 +206,7 @@ class QuantizedEmbeddingTest {
     int rounds = 20_000;
     float[] back = new float[n];
     for (int r = 0; r < rounds; r++) {
-      a.writeLogical(0, w, s, false);
+      a.writeBack(0, w, 0, s, 0); // as training writes a line back: a new draw every time
       a.readLogical(0, back, s);
       sum2 += back[2];
       sum3 += back[3];
