@@ -358,16 +358,29 @@ class ComposeFileTest {
     }
   }
 
-  /** Subcommand name to the source text of its class (topics' subcommands share one file). */
+  /**
+   * Subcommand name to the source text of its class, followed by the sources of the picocli mixins
+   * it declares (whose flags it takes too); topics' subcommands share one file.
+   */
   static Map<String, String> cliCommandSources() throws IOException {
     Map<String, String> m = new LinkedHashMap<>();
+    Path dir = root.resolve("cli/src/main/java/io/tinyrec/cli");
     Pattern name = Pattern.compile("@Command\\(name = \"([a-z-]+)\"");
-    try (Stream<Path> files = Files.list(root.resolve("cli/src/main/java/io/tinyrec/cli"))) {
+    Pattern mixin = Pattern.compile("@Mixin\\s+(?:final\\s+)?([A-Z][A-Za-z0-9]*)\\s");
+    try (Stream<Path> files = Files.list(dir)) {
       for (Path f : files.toList()) {
         String text = Files.readString(f);
         Matcher n = name.matcher(text);
         if (n.find()) {
-          m.put(n.group(1), text);
+          StringBuilder all = new StringBuilder(text);
+          Matcher mx = mixin.matcher(text);
+          while (mx.find()) {
+            Path mixinFile = dir.resolve(mx.group(1) + ".java");
+            if (Files.exists(mixinFile)) {
+              all.append('\n').append(Files.readString(mixinFile));
+            }
+          }
+          m.put(n.group(1), all.toString());
         }
       }
     }
