@@ -318,11 +318,24 @@ public final class QuantizedRobeEmbedding extends Embedding {
       array.allocateState();
     }
     // Every touched line counts, then the cached ones step in place: all before any eviction, so
-    // no slot recorded at lookup can have changed hands yet.
+    // no slot recorded at lookup can have changed hands yet. Then the missed lines: into the
+    // cache if the policy takes them, else written back at once. (One loop a method: C2 compiles
+    // each on its own instead of recompiling one large method loop by loop.)
+    countTouched();
+    stepCached(opt, lr);
+    stepMissed(opt, lr);
+    array.trim();
+    discardGradients();
+  }
+
+  private void countTouched() {
     for (int k = 0; k < touchedCount; k++) {
       array.countUpdate(touched[k]);
       array.markDirty(touched[k]);
     }
+  }
+
+  private void stepCached(Optimizer opt, float lr) {
     for (int k = 0; k < touchedCount; k++) {
       int slot = lineSlot[k];
       if (slot >= 0) {
@@ -330,7 +343,9 @@ public final class QuantizedRobeEmbedding extends Embedding {
         step(opt, lr, k, array.cacheWeights(), slot * line, array.cacheState(), slot * line);
       }
     }
-    // Then the missed lines: into the cache if the policy takes them, else written back at once.
+  }
+
+  private void stepMissed(Optimizer opt, float lr) {
     for (int k = 0; k < touchedCount; k++) {
       if (lineSlot[k] >= 0) {
         continue;
@@ -340,20 +355,23 @@ public final class QuantizedRobeEmbedding extends Embedding {
         int slot = array.insert(l, stage, k * line);
         step(opt, lr, k, array.cacheWeights(), slot * line, array.cacheState(), slot * line);
       } else {
-        float[] st = null;
-        if (array.stateKind() == QuantizedArray.StateKind.ELEMENT) {
-          if (stateScratch.length < line) {
-            stateScratch = new float[line];
-          }
-          st = stateScratch;
-          array.decompressState(l, st, 0);
-        }
-        step(opt, lr, k, stage, k * line, st, 0);
-        array.writeBack(l, stage, k * line, st, 0);
+        writeThrough(opt, lr, k, l);
       }
     }
-    array.trim();
-    discardGradients();
+  }
+
+  /** Steps a line the cache did not take, in staging with its state decompressed, and writes it back. */
+  private void writeThrough(Optimizer opt, float lr, int k, int l) {
+    float[] st = null;
+    if (array.stateKind() == QuantizedArray.StateKind.ELEMENT) {
+      if (stateScratch.length < line) {
+        stateScratch = new float[line];
+      }
+      st = stateScratch;
+      array.decompressState(l, st, 0);
+    }
+    step(opt, lr, k, stage, k * line, st, 0);
+    array.writeBack(l, stage, k * line, st, 0);
   }
 
   /** The optimizer's step on batch line k, its values at w[wOff ..] and element state at s[sOff ..]. */

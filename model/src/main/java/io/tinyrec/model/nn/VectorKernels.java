@@ -90,11 +90,12 @@ final class VectorKernels {
         FloatVector x = FloatVector.fromArray(S, w, vo + k).sub(b).mul(inv).add(u);
         x = FloatVector.zero(S).blend(x, x.compare(VectorOperators.GE, 0f)); // negative and NaN give 0
         x = x.blend(top, x.compare(VectorOperators.GT, top));
-        // Truncation without F2I: adding 2^23 rounds to the nearest integer in the mantissa; one
-        // less where that rounded up.
-        FloatVector y = x.add(0x1p23f);
-        IntVector c = y.reinterpretAsInts().sub(0x4B000000);
-        c = c.sub(IntVector.zero(I).blend(1, y.sub(0x1p23f).compare(VectorOperators.GT, x).cast(I)));
+        // Truncation without F2I (or a mask cast, which JDK 17 runs in Java): adding 2^23 rounds
+        // to the nearest integer, one less where that rounded up gives the floor, and the floor
+        // plus 2^23 holds it in its low mantissa bits.
+        FloatVector r = x.add(0x1p23f).sub(0x1p23f);
+        FloatVector f = r.sub(FloatVector.zero(S).blend(1f, r.compare(VectorOperators.GT, x)));
+        IntVector c = f.add(0x1p23f).reinterpretAsInts().sub(0x4B000000);
         if (int4) {
           c.intoArray(scratch, k);
         } else {

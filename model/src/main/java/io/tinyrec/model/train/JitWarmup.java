@@ -32,6 +32,11 @@ public final class JitWarmup {
   /** The default cap on warm-up time, in seconds. */
   public static final double DEFAULT_MAX_SECONDS = 2.0;
   private static final int POOL_BATCHES = 4;
+  /**
+   * A quantized model needs rows it has not seen: over 4 batches again and again its cache soon
+   * holds every line, and the miss path (staging, admission, re-quantization) would not get hot.
+   */
+  private static final int QUANTIZED_POOL_BATCHES = 48;
 
   private JitWarmup() {}
 
@@ -61,7 +66,8 @@ public final class JitWarmup {
     }
     long start = System.nanoTime();
     long deadline = start + (long) (maxSeconds * 1e9);
-    String[] lines = generatedLines(batchSize * POOL_BATCHES, config.seed());
+    int pool = config.quantization().quantized() ? QUANTIZED_POOL_BATCHES : POOL_BATCHES;
+    String[] lines = generatedLines(batchSize * pool, config.seed());
     Dlrm scratch = new Dlrm(config);
     ProgressiveMetrics metrics = new ProgressiveMetrics(Math.max(1, lines.length));
     Batch batch = new Batch(batchSize);
