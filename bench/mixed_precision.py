@@ -132,11 +132,16 @@ def speed(a):
             r = learn(a.input, CONFIGS[name.split(":")[-1]][1], a.lr, a.core, jar)
             r["config"] = name
             r["round"] = k
-            path = os.path.join(a.out, "speed.jsonl")
+            path = os.path.join(a.out, a.speed_file)
             with open(path, "a") as f:
                 f.write(json.dumps(r) + "\n")
             print(f"round {k} {name}: rows/s {r['rows_per_s']:.0f} auc {r['auc']:.4f} "
                   f"(load before/after {r['load_average'][0]:.1f})", file=sys.stderr, flush=True)
+
+
+def median(xs):
+    v = sorted(xs)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
 
 
 def table(a):
@@ -178,7 +183,7 @@ def table(a):
             cells = " | ".join(f"{v[s]:.4f}" if s in v else "" for s in seeds)
             d = means[c] - means["fp32"] if "fp32" in means else float("nan")
             print(f"| {CONFIGS[c][0]} | {cells} | {means[c]:.4f} | {d:+.4f} |")
-    sp = os.path.join(a.out, "speed.jsonl")
+    sp = os.path.join(a.out, a.speed_file)
     if os.path.exists(sp):
         runs = [json.loads(l) for l in open(sp)]
         by = {}
@@ -187,15 +192,18 @@ def table(a):
         print()
         print(f"input: {os.path.basename(runs[0]['command'].split('--input ')[1].split(' ')[0])}")
         print()
-        print("| configuration | runs | rows/s median | rows/s each | AUC | load averages |")
-        print("|---|---|---|---|---|---|")
+        print("| configuration | runs | rows/s median | rows/s each | CPU rows/s median | CPU rows/s each | AUC | "
+              "load averages |")
+        print("|---|---|---|---|---|---|---|---|")
         for name, rs in by.items():
-            v = sorted(r["rows_per_s"] for r in rs)
-            med = v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+            med = median([r["rows_per_s"] for r in rs])
             each = ", ".join("{:,.0f}".format(r["rows_per_s"]) for r in rs)
             loads = ", ".join("%.1f" % r["load_average"][0] for r in rs)
+            cpu = [r["cpu_rows_per_s"] for r in rs if "cpu_rows_per_s" in r]
+            cpu_med = "{:,.0f}".format(median(cpu)) if cpu else ""
+            cpu_each = ", ".join("{:,.0f}".format(x) for x in cpu)
             label = CONFIGS[name.split(":")[-1]][0] + (" (build before mixed precision)" if name.startswith("base:") else "")
-            print(f"| {label} | {len(rs)} | {med:,.0f} | {each} | {rs[0]['auc']:.4f} | {loads} |")
+            print(f"| {label} | {len(rs)} | {med:,.0f} | {each} | {cpu_med} | {cpu_each} | {rs[0]['auc']:.4f} | {loads} |")
 
 
 def main():
@@ -209,6 +217,7 @@ def main():
     ap.add_argument("--pairs", type=int, default=3)
     ap.add_argument("--configs", default="fp32,int8-g64")
     ap.add_argument("--only")
+    ap.add_argument("--speed-file", default="speed.jsonl", help="where speed runs are appended and read from")
     ap.add_argument("--seeds", help="run each configuration with each of these seeds (comma-separated)")
     ap.add_argument("--base-jar", help="a copy of an older cli/target, for configurations named base:NAME")
     ap.add_argument("--jar", help="a copy of cli/target (tinyrec-cli.jar and lib/) to run instead of ./tinyrec")

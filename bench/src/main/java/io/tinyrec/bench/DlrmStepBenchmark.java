@@ -45,6 +45,10 @@ public class DlrmStepBenchmark {
   @Param({"64"})
   public int pool;
 
+  /** A Criteo TSV file whose rows make the batches instead of generated ones (all of them; pool is then ignored). */
+  @Param({""})
+  public String input;
+
   private Dlrm model;
   private Batch[] batches;
   private float[] scores;
@@ -60,15 +64,39 @@ public class DlrmStepBenchmark {
       c = c.withQuantization(ModelConfig.Quantization.of(ModelConfig.Precision.valueOf(precision.toUpperCase())));
     }
     model = new Dlrm(c);
-    SyntheticCriteo s = new SyntheticCriteo(1, -1);
-    batches = new Batch[pool];
-    for (int b = 0; b < batches.length; b++) {
-      batches[b] = new Batch(128);
-      for (int i = 0; i < 128; i++) {
-        batches[b].add(s.sample(b * 128L + i).row());
+    if (!input.isEmpty()) {
+      batches = fileBatches(input);
+      pool = batches.length;
+    } else {
+      SyntheticCriteo s = new SyntheticCriteo(1, -1);
+      batches = new Batch[pool];
+      for (int b = 0; b < batches.length; b++) {
+        batches[b] = new Batch(128);
+        for (int i = 0; i < 128; i++) {
+          batches[b].add(s.sample(b * 128L + i).row());
+        }
       }
     }
     scores = new float[128];
+  }
+
+  private static Batch[] fileBatches(String file) {
+    java.util.List<Batch> out = new java.util.ArrayList<>();
+    try (io.tinyrec.model.data.CriteoReader r = new io.tinyrec.model.data.CriteoReader(
+        java.util.List.of(java.nio.file.Path.of(file)), io.tinyrec.model.data.CriteoReader.OnMalformed.SKIP, e -> {})) {
+      Batch b = new Batch(128);
+      io.tinyrec.model.data.CriteoRow row;
+      while ((row = r.next()) != null) {
+        b.add(row);
+        if (b.isFull()) {
+          out.add(b);
+          b = new Batch(128);
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return out.toArray(new Batch[0]);
   }
 
   @Benchmark

@@ -189,7 +189,7 @@ public final class LearnCommand implements Callable<Integer> {
     return String.format(Locale.ROOT, "{\"rows\":%d,\"auc\":%s,\"auc_error_bound\":%s,\"logloss\":%s,\"ne\":%s,"
             + "\"calibration\":%s,\"window_auc\":%s,\"window_ne\":%s,\"rows_per_s\":%.1f,\"wall_rows_per_s\":%.1f,"
             + "\"seconds\":%.3f,\"wall_seconds\":%.3f,\"warmup_seconds\":%.3f,\"model_bytes\":%d,\"embedding_bytes\":%d,"
-            + "\"embedding_state_bytes\":%d,"
+            + "\"embedding_state_bytes\":%d,\"cpu_seconds\":%.3f,\"cpu_rows_per_s\":%.1f,"
             + "\"skipped_lines\":%d,"
             + "\"skipped_updates\":%d,\"embedding\":\"%s\",\"optimizer\":\"%s\",\"embedding_adagrad\":\"%s\","
             + "\"lr_dense\":%s,\"lr_embedding\":%s,"
@@ -198,7 +198,7 @@ public final class LearnCommand implements Callable<Integer> {
         r.rows(), num(o.auc()), num(o.aucErrorBound()), num(o.logloss()), num(o.ne()), num(o.calibration()),
         num(w.auc()), num(w.ne()), r.rowsPerSecond(), r.rows() / wall, r.trainSeconds(), wall, warmupSeconds,
         dlrm.parameterBytes(), dlrm.embedding().storageBytes(), dlrm.embedding().optimizerStateBytes(),
-        r.skippedLines(), r.skippedUpdates(),
+        r.trainCpuSeconds(), r.cpuRowsPerSecond(), r.skippedLines(), r.skippedUpdates(),
         m.embedding().name().toLowerCase(Locale.ROOT), m.optimizer().name().toLowerCase(Locale.ROOT),
         m.embeddingAdagrad().name().toLowerCase(Locale.ROOT), num(m.lrDense()), num(m.lrEmbedding()), cfg.batch(), m.robeSize(), m.robeZ(), m.rowsPerTable(), m.seed(),
         Kernels.implementation(), q.precision().name().toLowerCase(Locale.ROOT), quantizationJson(dlrm));

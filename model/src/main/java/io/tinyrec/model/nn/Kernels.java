@@ -208,7 +208,7 @@ public final class Kernels {
       boolean int4, byte[] codes, float[] sF, float[] bF, short[] sH, short[] bH, int key, float[] st, int sOff,
       short[] elemState, int[] scratch, float[] lanes) {
     if (VECTOR) {
-      VectorKernels.requantizeStochastic(start, end, group, w, wOff, levels, fp16, int4, codes, sF, bF, sH, bH, key, st,
+      QuantVectorKernels.requantizeStochastic(start, end, group, w, wOff, levels, fp16, int4, codes, sF, bF, sH, bH, key, st,
           sOff, elemState, scratch, lanes);
       return;
     }
@@ -311,7 +311,7 @@ public final class Kernels {
   /** dst[dOff + k] = (codes[cOff + k] & 0xFF) * scale + bias for k < n: a float32 multiply, then an add. */
   static void dequantizeInt8(int n, byte[] codes, int cOff, float scale, float bias, float[] dst, int dOff) {
     if (VECTOR && n >= 16) {
-      VectorKernels.dequantizeInt8(n, codes, cOff, scale, bias, dst, dOff);
+      QuantVectorKernels.dequantizeInt8(n, codes, cOff, scale, bias, dst, dOff);
       return;
     }
     for (int k = 0; k < n; k++) {

@@ -36,12 +36,20 @@ public final class ProgressiveValidation {
    * @param wallSeconds total time, parsing included
    * @param skippedLines malformed input lines that were skipped
    * @param skippedUpdates batches whose update was skipped for a non-finite loss or gradient
+   * @param trainCpuSeconds CPU time of the training thread inside the score-and-train calls: what
+   *     {@code trainSeconds} would be had no other process shared the core (NaN if the JVM cannot
+   *     measure thread CPU time)
    */
   public record Result(long rows, MetricsSnapshot overall, MetricsSnapshot window, double trainSeconds,
-      double wallSeconds, long skippedLines, long skippedUpdates) {
+      double wallSeconds, long skippedLines, long skippedUpdates, double trainCpuSeconds) {
 
     public double rowsPerSecond() {
       return rows / trainSeconds;
+    }
+
+    /** Rows per CPU-second of the training thread: robust to other processes on a shared machine. */
+    public double cpuRowsPerSecond() {
+      return rows / trainCpuSeconds;
     }
 
     public double wallRowsPerSecond() {
@@ -104,15 +112,19 @@ public final class ProgressiveValidation {
     float[] scores = new float[batchSize];
     long rows = 0;
     long trainNanos = 0;
+    long cpuNanos = 0;
+    java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
     try {
       while (true) {
         Batch b = full.take();
         if (b == end) {
           break;
         }
+        long c0 = cpu.isCurrentThreadCpuTimeSupported() ? cpu.getCurrentThreadCpuTime() : 0;
         long t0 = System.nanoTime();
         model.trainStepInPlace(b, scores);
         trainNanos += System.nanoTime() - t0;
+        cpuNanos += cpu.isCurrentThreadCpuTimeSupported() ? cpu.getCurrentThreadCpuTime() - c0 : 0;
         for (int i = 0; i < b.size(); i++) {
           metrics.add(scores[i], b.label(i) != 0f);
         }
@@ -138,6 +150,6 @@ public final class ProgressiveValidation {
     }
     double wall = (System.nanoTime() - wallStart) / 1e9;
     return new Result(rows, metrics.overall(), metrics.windowed(), trainNanos / 1e9, wall, reader.skippedLines(),
-        model.skippedUpdates());
+        model.skippedUpdates(), cpu.isCurrentThreadCpuTimeSupported() ? cpuNanos / 1e9 : Double.NaN);
   }
 }
