@@ -47,6 +47,10 @@ public class ScorerBenchmark {
   @Param({"1024"})
   public int rows;
 
+  /** Rows per forward pass inside the scorer; Scorer.BATCH unless set. */
+  @Param({"0"})
+  public int forwardRows;
+
   private Scorer scorer;
   private List<CriteoRow> pool;
   private String[] lines;
@@ -57,7 +61,8 @@ public class ScorerBenchmark {
   @Setup(Level.Trial)
   public void setUp() {
     ModelConfig c = ModelConfig.preset("kaggle");
-    scorer = Scorer.fromCodec(SnapshotCodec.encode(new Dlrm(c), false));
+    Dlrm model = SnapshotCodec.decode(SnapshotCodec.encode(new Dlrm(c), false));
+    scorer = forwardRows > 0 ? new Scorer(model, forwardRows) : new Scorer(model);
     SyntheticCriteo s = new SyntheticCriteo(1, -1);
     pool = new ArrayList<>(POOL);
     lines = new String[POOL];

@@ -60,11 +60,17 @@ public final class BenchTrainCommand implements Callable<Integer> {
   List<Integer> learners;
   @Option(names = "--rate", defaultValue = "2000", description = "Events/s for the latency run (default ${DEFAULT-VALUE}).")
   int rate;
-  @Option(names = "--latency-seconds", defaultValue = "30", description = "Length of the latency run (default ${DEFAULT-VALUE}).")
+  @Option(names = "--latency-seconds", defaultValue = "30", description = "Length of the latency run; 0 skips it (default ${DEFAULT-VALUE}).")
   int latencySeconds;
   @Option(names = "--checkpoint-interval", defaultValue = "5s", converter = Sizes.Span.class,
       description = "Checkpoint interval of every run (default ${DEFAULT-VALUE}).")
   Duration checkpointInterval;
+  @Option(names = "--sync-every", paramLabel = "EVENTS",
+      description = "Passed to every run's job, as train's --sync-every (default: the job's).")
+  Integer syncEvery;
+  @Option(names = "--max-staleness", paramLabel = "EVENTS",
+      description = "Passed to every run's job, as train's --max-staleness (default: the job's).")
+  Integer maxStaleness;
   @Mixin
   ModelOptions model;
 
@@ -82,23 +88,36 @@ public final class BenchTrainCommand implements Callable<Integer> {
         String name = "tp" + n;
         createTopics(bootstrap, name, n);
         produce(bootstrap, name + ".events", events, 0);
-        TrainJobConfig c = TrainJobConfig.builder(bootstrap, config)
+        TrainJobConfig.Builder b = TrainJobConfig.builder(bootstrap, config)
             .topics(name + ".events", name + ".scores", name + ".sync", name + ".models", name + ".dlq").modelName(name)
             .learners(n).maxWaitMs(0).bounded(true)
-            .checkpointInterval(checkpointInterval).build();
+            .checkpointInterval(checkpointInterval);
+        if (syncEvery != null) {
+          b.syncEvery(syncEvery);
+        }
+        if (maxStaleness != null) {
+          b.maxStaleness(maxStaleness);
+        }
+        TrainJobConfig c = b.build();
         JobClient client = LocalTrainRunner.start(c,
             new LocalTrainRunner.Options(dir.resolve("ckpt-" + name), null, -1, 0));
         JobExecutionResult r = client.getJobExecutionResult().get(30, TimeUnit.MINUTES);
         long first = r.<Long>getAccumulatorResult(Learner.FIRST_EVENT_ACCUMULATOR);
         long end = r.<Long>getAccumulatorResult(Learner.INPUT_END_ACCUMULATOR);
         ModelSnapshot s = lastSnapshot(bootstrap, name + ".models");
+        long holds = r.<Long>getAccumulatorResult(Learner.STALENESS_HOLDS_ACCUMULATOR);
+        long heldMs = r.<Long>getAccumulatorResult(Learner.HELD_MS_ACCUMULATOR);
         System.out.printf(Locale.ROOT, "{\"measure\":\"throughput\",\"learners\":%d,\"events\":%d,\"events_per_s\":%.1f,"
-            + "\"steady_events_per_s\":%.1f,\"auc\":%.6f,\"snapshot_bytes\":%d}%n", n, s.getEventsTrained(),
+            + "\"steady_events_per_s\":%.1f,\"auc\":%.6f,\"snapshot_bytes\":%d,\"sync_every\":%d,\"max_staleness\":%d,"
+            + "\"staleness_holds\":%d,\"held_fraction\":%.3f}%n", n, s.getEventsTrained(),
             s.getEventsTrained() * 1000.0 / (end - first), steadyRate(bootstrap, name + ".scores"),
-            s.getMetrics().getAuc(), s.getCodec().remaining());
+            s.getMetrics().getAuc(), s.getCodec().remaining(), c.syncEvery, c.maxStaleness, holds,
+            heldMs / (double) (n * Math.max(1, end - first)));
       }
       learnSameRows(config, dir);
-      latency(bootstrap, config, dir);
+      if (latencySeconds > 0) {
+        latency(bootstrap, config, dir);
+      }
     }
     return 0;
   }

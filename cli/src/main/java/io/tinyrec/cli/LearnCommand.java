@@ -4,6 +4,7 @@ import io.tinyrec.model.Dlrm;
 import io.tinyrec.model.ModelConfig;
 import io.tinyrec.model.codec.SnapshotCodec;
 import io.tinyrec.model.data.CriteoReader;
+import io.tinyrec.model.data.CriteoRow;
 import io.tinyrec.model.data.MalformedRowException;
 import io.tinyrec.model.metrics.MetricsSnapshot;
 import io.tinyrec.model.metrics.ProgressiveMetrics;
@@ -15,6 +16,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -73,7 +75,7 @@ public final class LearnCommand implements Callable<Integer> {
   boolean withOptimizerState;
 
   @Option(names = "--no-warmup", description = "Skip the JIT warm-up: by default a throwaway copy of the model trains "
-      + "on generated rows (until its speed stops improving, at most 2 s) before the real run, so the timed loop "
+      + "on the input's first rows (until its speed stops improving, at most 2 s) before the real run, so the timed loop "
       + "starts compiled. The real model's results are the same either way; the wall figures include the warm-up.")
   boolean noWarmup;
 
@@ -112,11 +114,14 @@ public final class LearnCommand implements Callable<Integer> {
     double warmupSeconds = 0;
     if (cfg.warmup()) {
       // A separate model: the real one is built below and never sees the warm-up.
-      JitWarmup.Result w = JitWarmup.run(cfg.model(), cfg.batch());
-      warmupSeconds = w.seconds();
+      long t0 = System.nanoTime();
+      List<CriteoRow> head = firstRows(cfg.inputs(), JitWarmup.rowsWanted(cfg.model(), cfg.batch()));
+      JitWarmup.Result w = JitWarmup.run(cfg.model(), cfg.batch(), JitWarmup.DEFAULT_MAX_SECONDS, Long.MAX_VALUE, head);
+      warmupSeconds = (System.nanoTime() - t0) / 1e9;
       if (!cfg.json()) {
-        err.printf(Locale.ROOT, "learn: JIT warm-up %.2fs (%d generated batches on a throwaway model, %s)%n",
-            w.seconds(), w.batches(), w.stable() ? "speed stable" : "time cap");
+        err.printf(Locale.ROOT, "learn: JIT warm-up %.2fs (%d batches of %s on a throwaway model, %s)%n",
+            warmupSeconds, w.batches(), head.size() >= cfg.batch() ? "the input's first " + head.size() + " rows"
+                : "generated rows", w.stable() ? "speed stable" : "time cap");
       }
     }
     AtomicLong reported = new AtomicLong();
@@ -166,6 +171,24 @@ public final class LearnCommand implements Callable<Integer> {
       printSummary(System.out, r, dlrm, warmupSeconds);
     }
     return 0;
+  }
+
+  /**
+   * Up to n rows from the start of the inputs, for the JIT warm-up (which trains a throwaway model
+   * on them); malformed lines are passed over here and reported by the real run. None when an
+   * input is not a regular file (a pipe cannot be read twice).
+   */
+  static List<CriteoRow> firstRows(List<Path> inputs, int n) throws IOException {
+    List<CriteoRow> rows = new ArrayList<>(n);
+    if (!inputs.stream().allMatch(Files::isRegularFile)) {
+      return rows;
+    }
+    try (CriteoReader r = new CriteoReader(inputs, CriteoReader.OnMalformed.SKIP, e -> {})) {
+      for (CriteoRow row; rows.size() < n && (row = r.next()) != null; ) {
+        rows.add(row);
+      }
+    }
+    return rows;
   }
 
   private static void reportMalformed(PrintStream err, MalformedRowException e, AtomicLong reported) {

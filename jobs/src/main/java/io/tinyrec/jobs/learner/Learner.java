@@ -81,6 +81,12 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
   /** Accumulators: wall-clock ms of the first event any learner saw, and of the latest end of input. */
   public static final String FIRST_EVENT_ACCUMULATOR = "first-event-ms";
   public static final String INPUT_END_ACCUMULATOR = "input-end-ms";
+  /**
+   * Accumulators, summed over learners: how often bounded staleness held a learner back, and the
+   * milliseconds learners spent held back (each hold from its start until training resumed).
+   */
+  public static final String STALENESS_HOLDS_ACCUMULATOR = "staleness-holds";
+  public static final String HELD_MS_ACCUMULATOR = "staleness-held-ms";
 
   /** Updates a learner may have sent and not yet seen merged. */
   static final int MAX_IN_FLIGHT = 4;
@@ -121,6 +127,8 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
   private transient long eventsTrainedTotal;
   /** Whether the last check found the learner held back by {@link TrainJobConfig#maxStaleness}. */
   private transient boolean holding;
+  /** When the current hold began (wall-clock ms), valid while holding. */
+  private transient long holdStartMs;
   private transient FloatList pendingScores;
   private transient long pendingTrained;
   private transient long pendingSkipped;
@@ -145,6 +153,8 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
   private transient org.apache.flink.api.common.accumulators.ListAccumulator<String> finalModels;
   private transient org.apache.flink.api.common.accumulators.LongMinimum firstEventMs;
   private transient org.apache.flink.api.common.accumulators.LongMaximum inputEndMs;
+  private transient org.apache.flink.api.common.accumulators.LongCounter holdsTotal;
+  private transient org.apache.flink.api.common.accumulators.LongCounter heldMsTotal;
 
   public Learner(TrainJobConfig config) {
     this.config = config;
@@ -187,6 +197,10 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     inputEndMs = new org.apache.flink.api.common.accumulators.LongMaximum();
     getRuntimeContext().addAccumulator(FIRST_EVENT_ACCUMULATOR, firstEventMs);
     getRuntimeContext().addAccumulator(INPUT_END_ACCUMULATOR, inputEndMs);
+    holdsTotal = new org.apache.flink.api.common.accumulators.LongCounter();
+    heldMsTotal = new org.apache.flink.api.common.accumulators.LongCounter();
+    getRuntimeContext().addAccumulator(STALENESS_HOLDS_ACCUMULATOR, holdsTotal);
+    getRuntimeContext().addAccumulator(HELD_MS_ACCUMULATOR, heldMsTotal);
     trainBatch = new Batch(config.batch);
     scoreBatch = new Batch(config.batch);
     scoresOut = new float[config.batch];
@@ -368,11 +382,16 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       if (held && buffer.size() <= maxBuffered()) {
         if (!holding) {
           stalenessHolds.inc();
+          holdsTotal.add(1L);
+          holdStartMs = System.currentTimeMillis();
           holding = true;
         }
         return;
       }
-      holding = false;
+      if (holding) {
+        heldMsTotal.add(System.currentTimeMillis() - holdStartMs);
+        holding = false;
+      }
       if (held) {
         stalenessOverruns.inc();
       }

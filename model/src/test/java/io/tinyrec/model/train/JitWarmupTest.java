@@ -49,6 +49,25 @@ class JitWarmupTest {
   }
 
   @Test
+  void aWarmUpOnTheInputsOwnRowsShouldLeaveThemAndTheRealModelUntouched() {
+    SyntheticCriteo s = new SyntheticCriteo(11, -1);
+    java.util.List<io.tinyrec.model.data.CriteoRow> head = new java.util.ArrayList<>();
+    for (int i = 0; i < 128; i++) {
+      head.add(s.sample(i).row());
+    }
+    java.util.List<String> before = head.stream().map(io.tinyrec.model.data.CriteoRow::toTsv).toList();
+    float[] coldScores = new float[1280];
+    Dlrm cold = train(CONFIG, 1280, coldScores);
+    JitWarmup.Result w = JitWarmup.run(CONFIG, 64, 30.0, 40, head);
+    assertEquals(40, w.batches(), w.toString());
+    assertEquals(before, head.stream().map(io.tinyrec.model.data.CriteoRow::toTsv).toList());
+    float[] warmScores = new float[1280];
+    Dlrm warm = train(CONFIG, 1280, warmScores);
+    assertArrayEquals(coldScores, warmScores);
+    assertArrayEquals(cold.embedding().weights(), warm.embedding().weights());
+  }
+
+  @Test
   void aWarmUpShouldStopAtItsBatchOrTimeCap() {
     JitWarmup.Result byCount = JitWarmup.run(CONFIG, 32, 30.0, 7);
     assertEquals(7, byCount.batches());
