@@ -15,6 +15,10 @@ final class VectorKernels {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
   private static final int ROWS = 8;
   private static final int KBLOCK = 128;
+  /** Row tiles below which a B panel is read in place: too little reuse to pay for the copy. */
+  private static final int PACK_MIN_ROWS = 16;
+  /** Each thread's buffer for one packed B panel (KBLOCK rows of up to 48 floats). */
+  private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[KBLOCK * 48]);
 
   private VectorKernels() {}
 
@@ -40,35 +44,68 @@ final class VectorKernels {
     if (n16 - n48 == 16 && n48 >= 48) {
       n48 -= 48;
     }
+    // Pack each B panel (KBLOCK x width) into a contiguous buffer when enough row tiles reuse it:
+    // the weights' leading dimensions are powers of two (512, 256, 64 floats), so a panel read in
+    // place maps its rows onto a handful of L1 sets and streams from L2 on every row tile. Packing
+    // copies floats only; the products and their order are unchanged, so results are bit-identical.
+    boolean pack = m >= PACK_MIN_ROWS && ldb > 48;
+    float[] panel = pack ? PANEL.get() : null;
     for (int k0 = 0; k0 < k || k0 == 0; k0 += KBLOCK) {
       int k1 = Math.min(k, k0 + KBLOCK);
       boolean zero = !accumulate && k0 == 0;
       for (int j = 0; j < n48; j += 48) {
+        float[] pb = b;
+        int pOff = bOff + j;
+        int pld = ldb;
+        if (pack) {
+          packPanel(b, bOff + j, ldb, k0, k1, 48, panel);
+          pb = panel;
+          pOff = -k0 * 48;
+          pld = 48;
+        }
         int i = 0;
         for (; i + ROWS <= m; i += ROWS) {
-          tile8x3(k0, k1, zero, a, aOff + i * ars, ars, acs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
+          tile8x3(k0, k1, zero, a, aOff + i * ars, ars, acs, pb, pOff, pld, c, cOff + i * ldc + j, ldc);
         }
         for (; i < m; i++) {
-          tile1x3(k0, k1, zero, a, aOff + i * ars, ars, acs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
+          tile1x3(k0, k1, zero, a, aOff + i * ars, ars, acs, pb, pOff, pld, c, cOff + i * ldc + j, ldc);
         }
       }
       int j = n48;
       for (; j + 32 <= n16; j += 32) {
+        float[] pb = b;
+        int pOff = bOff + j;
+        int pld = ldb;
+        if (pack) {
+          packPanel(b, bOff + j, ldb, k0, k1, 32, panel);
+          pb = panel;
+          pOff = -k0 * 32;
+          pld = 32;
+        }
         int i = 0;
         for (; i + ROWS <= m; i += ROWS) {
-          tile8x2(k0, k1, zero, a, aOff + i * ars, ars, acs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
+          tile8x2(k0, k1, zero, a, aOff + i * ars, ars, acs, pb, pOff, pld, c, cOff + i * ldc + j, ldc);
         }
         for (; i < m; i++) {
-          tile1x2(k0, k1, zero, a, aOff + i * ars, ars, acs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
+          tile1x2(k0, k1, zero, a, aOff + i * ars, ars, acs, pb, pOff, pld, c, cOff + i * ldc + j, ldc);
         }
       }
       if (j < n16) {
+        float[] pb = b;
+        int pOff = bOff + j;
+        int pld = ldb;
+        if (pack) {
+          packPanel(b, bOff + j, ldb, k0, k1, 16, panel);
+          pb = panel;
+          pOff = -k0 * 16;
+          pld = 16;
+        }
         int i = 0;
         for (; i + ROWS <= m; i += ROWS) {
-          tile8x1(k0, k1, zero, a, aOff + i * ars, ars, acs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
+          tile8x1(k0, k1, zero, a, aOff + i * ars, ars, acs, pb, pOff, pld, c, cOff + i * ldc + j, ldc);
         }
         for (; i < m; i++) {
-          tile1x1(k0, k1, zero, a, aOff + i * ars, ars, acs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
+          tile1x1(k0, k1, zero, a, aOff + i * ars, ars, acs, pb, pOff, pld, c, cOff + i * ldc + j, ldc);
         }
       }
       if (n > n16) {
@@ -85,6 +122,16 @@ final class VectorKernels {
       }
       if (k == 0) {
         break;
+      }
+    }
+  }
+
+  /** Copies B[k0..k1) x [col, col + width) into panel, row p at (p - k0) * width. */
+  private static void packPanel(float[] b, int col, int ldb, int k0, int k1, int width, float[] panel) {
+    for (int p = k0, o = 0; p < k1; p++, o += width) {
+      int src = col + p * ldb;
+      for (int q = 0; q < width; q += 16) {
+        FloatVector.fromArray(S, b, src + q).intoArray(panel, o + q);
       }
     }
   }
