@@ -7,10 +7,29 @@ package io.tinyrec.model.data;
  * these methods.
  */
 public final class Preprocessing {
+  /**
+   * {@link #logTransform} of 0 .. TABLE-1, computed once by the same expression: most Criteo dense
+   * values are small counts, and Math.log1p costs about 20 ns, 13 times a row (3% of scoring).
+   */
+  private static final int TABLE = 4096;
+  private static final float[] LOG1P = new float[TABLE];
+
+  static {
+    for (int x = 0; x < TABLE; x++) {
+      LOG1P[x] = exactLogTransform(x);
+    }
+  }
+
   private Preprocessing() {}
 
   /** Dense transform: log(1 + max(x, 0)), computed in double and rounded once to float. */
   public static float logTransform(int x) {
+    int v = Math.max(x, 0);
+    return v < TABLE ? LOG1P[v] : exactLogTransform(v);
+  }
+
+  /** {@link #logTransform} without the table, by its definition. */
+  static float exactLogTransform(int x) {
     return (float) Math.log1p(Math.max(x, 0));
   }
 
