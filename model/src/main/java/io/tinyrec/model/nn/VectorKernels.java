@@ -53,60 +53,20 @@ final class VectorKernels {
     for (int k0 = 0; k0 < k || k0 == 0; k0 += KBLOCK) {
       int k1 = Math.min(k, k0 + KBLOCK);
       boolean zero = !accumulate && k0 == 0;
-      for (int j = 0; j < n48; j += 48) {
+      // Column panels: 48 wide up to n48, then 32 wide while they fit, then one of 16.
+      for (int j = 0; j < n16; ) {
+        int width = j < n48 ? 48 : j + 32 <= n16 ? 32 : 16;
         float[] pb = b;
         int pOff = bOff + j;
         int pld = ldb;
         if (pack) {
-          packPanel(b, bOff + j, ldb, k0, k1, 48, panel);
+          packPanel(b, bOff + j, ldb, k0, k1, width, panel);
           pb = panel;
-          pOff = -k0 * 48;
-          pld = 48;
+          pOff = -k0 * width;
+          pld = width;
         }
-        int i = 0;
-        for (; i + ROWS <= m; i += ROWS) {
-          tile8x3(k0, k1, zero, a, aOff + i * ars, ars, acs, pb, pOff, pld, c, cOff + i * ldc + j, ldc);
-        }
-        for (; i < m; i++) {
-          tile1x3(k0, k1, zero, a, aOff + i * ars, ars, acs, pb, pOff, pld, c, cOff + i * ldc + j, ldc);
-        }
-      }
-      int j = n48;
-      for (; j + 32 <= n16; j += 32) {
-        float[] pb = b;
-        int pOff = bOff + j;
-        int pld = ldb;
-        if (pack) {
-          packPanel(b, bOff + j, ldb, k0, k1, 32, panel);
-          pb = panel;
-          pOff = -k0 * 32;
-          pld = 32;
-        }
-        int i = 0;
-        for (; i + ROWS <= m; i += ROWS) {
-          tile8x2(k0, k1, zero, a, aOff + i * ars, ars, acs, pb, pOff, pld, c, cOff + i * ldc + j, ldc);
-        }
-        for (; i < m; i++) {
-          tile1x2(k0, k1, zero, a, aOff + i * ars, ars, acs, pb, pOff, pld, c, cOff + i * ldc + j, ldc);
-        }
-      }
-      if (j < n16) {
-        float[] pb = b;
-        int pOff = bOff + j;
-        int pld = ldb;
-        if (pack) {
-          packPanel(b, bOff + j, ldb, k0, k1, 16, panel);
-          pb = panel;
-          pOff = -k0 * 16;
-          pld = 16;
-        }
-        int i = 0;
-        for (; i + ROWS <= m; i += ROWS) {
-          tile8x1(k0, k1, zero, a, aOff + i * ars, ars, acs, pb, pOff, pld, c, cOff + i * ldc + j, ldc);
-        }
-        for (; i < m; i++) {
-          tile1x1(k0, k1, zero, a, aOff + i * ars, ars, acs, pb, pOff, pld, c, cOff + i * ldc + j, ldc);
-        }
+        panelTiles(width, m, k0, k1, zero, a, aOff, ars, acs, pb, pOff, pld, c, cOff + j, ldc);
+        j += width;
       }
       if (n > n16) {
         for (int i = 0; i < m; i++) {
@@ -122,6 +82,30 @@ final class VectorKernels {
       }
       if (k == 0) {
         break;
+      }
+    }
+  }
+
+  /** C[.., col .. col + width) for every row of A: 8-row tiles, then single rows; width is 48, 32 or 16. */
+  private static void panelTiles(int width, int m, int k0, int k1, boolean zero, float[] a, int aOff, int ars,
+      int acs, float[] b, int bCol, int ldb, float[] c, int cCol, int ldc) {
+    int i = 0;
+    for (; i + ROWS <= m; i += ROWS) {
+      int aRow = aOff + i * ars;
+      int cRow = cCol + i * ldc;
+      switch (width) {
+        case 48 -> tile8x3(k0, k1, zero, a, aRow, ars, acs, b, bCol, ldb, c, cRow, ldc);
+        case 32 -> tile8x2(k0, k1, zero, a, aRow, ars, acs, b, bCol, ldb, c, cRow, ldc);
+        default -> tile8x1(k0, k1, zero, a, aRow, ars, acs, b, bCol, ldb, c, cRow, ldc);
+      }
+    }
+    for (; i < m; i++) {
+      int aRow = aOff + i * ars;
+      int cRow = cCol + i * ldc;
+      switch (width) {
+        case 48 -> tile1x3(k0, k1, zero, a, aRow, ars, acs, b, bCol, ldb, c, cRow, ldc);
+        case 32 -> tile1x2(k0, k1, zero, a, aRow, ars, acs, b, bCol, ldb, c, cRow, ldc);
+        default -> tile1x1(k0, k1, zero, a, aRow, ars, acs, b, bCol, ldb, c, cRow, ldc);
       }
     }
   }
