@@ -87,7 +87,8 @@ public final class LearnCommand implements Callable<Integer> {
 
   /** The validated settings of one learn run. */
   record LearnConfig(List<Path> inputs, ModelConfig model, int batch, long limit, int metricsWindow, boolean strict,
-      boolean json, Path saveSnapshot, boolean withOptimizerState, boolean warmup, Path curve, long curveEvery) {
+      boolean json, Path saveSnapshot, boolean withOptimizerState, boolean warmup, double warmupMaxSeconds, Path curve,
+      long curveEvery) {
     LearnConfig {
       if (batch < 1) {
         throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
@@ -97,6 +98,9 @@ public final class LearnCommand implements Callable<Integer> {
       }
       if (metricsWindow < 1) {
         throw new IllegalArgumentException("--metrics-window must be >= 1, got " + metricsWindow);
+      }
+      if (!(warmupMaxSeconds >= 0)) {
+        throw new IllegalArgumentException("--warmup-max-seconds must be >= 0, got " + warmupMaxSeconds);
       }
       if (curveEvery < 1) {
         throw new IllegalArgumentException("--curve-every must be >= 1 row, got " + curveEvery);
@@ -112,10 +116,7 @@ public final class LearnCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     LearnConfig cfg = new LearnConfig(inputs, model.toConfig(), batch, limit, metricsWindow, strict, json,
-        saveSnapshot, withOptimizerState, !noWarmup, curve, curveEvery);
-    if (!(warmupMaxSeconds >= 0)) {
-      throw new IllegalArgumentException("--warmup-max-seconds must be >= 0, got " + warmupMaxSeconds);
-    }
+        saveSnapshot, withOptimizerState, !noWarmup, warmupMaxSeconds, curve, curveEvery);
     PrintStream err = System.err;
     if (!cfg.json()) {
       err.println("learn: " + cfg.model() + ", batch " + cfg.batch() + ", kernels " + Kernels.implementation());
@@ -125,7 +126,7 @@ public final class LearnCommand implements Callable<Integer> {
       // A separate model: the real one is built below and never sees the warm-up.
       long t0 = System.nanoTime();
       List<CriteoRow> head = firstRows(cfg.inputs(), JitWarmup.rowsWanted(cfg.model(), cfg.batch()));
-      JitWarmup.Result w = JitWarmup.run(cfg.model(), cfg.batch(), warmupMaxSeconds, Long.MAX_VALUE, head);
+      JitWarmup.Result w = JitWarmup.run(cfg.model(), cfg.batch(), cfg.warmupMaxSeconds(), Long.MAX_VALUE, head);
       warmupSeconds = (System.nanoTime() - t0) / 1e9;
       if (!cfg.json()) {
         err.printf(Locale.ROOT, "learn: JIT warm-up %.2fs (%d batches of %s on a throwaway model, %s)%n",

@@ -33,10 +33,11 @@ public final class JitWarmup {
   static final int STABLE_WINDOWS = 4;
   /** The default cap on warm-up time, in seconds. */
   public static final double DEFAULT_MAX_SECONDS = 2.0;
-  private static final int POOL_BATCHES = 4;
+  /** Batches of distinct rows the warm-up cycles through. */
+  private static final int POOL_BATCHES = 16;
   /**
-   * A quantized model needs rows it has not seen: over 4 batches again and again its cache soon
-   * holds every line, and the miss path (staging, admission, re-quantization) would not get hot.
+   * A quantized model needs rows it has not seen: over a few batches again and again its cache
+   * soon holds every line, and the miss path (staging, admission, re-quantization) would not get hot.
    */
   private static final int QUANTIZED_POOL_BATCHES = 48;
 
@@ -66,17 +67,19 @@ public final class JitWarmup {
     return run(config, batchSize, maxSeconds, maxBatches, List.of());
   }
 
-  /** Rows the warm-up would like from the caller's own input: see {@link #run(ModelConfig, int, double, long, List)}. */
+  /**
+   * Distinct rows the warm-up cycles through: what it generates, and what it would like from the
+   * caller's own input (see {@link #run(ModelConfig, int, double, long, List)}).
+   */
   public static int rowsWanted(ModelConfig config, int batchSize) {
-    return batchSize * (config.quantization().quantized() ? QUANTIZED_POOL_BATCHES : POOL_BATCHES * 4);
+    return batchSize * (config.quantization().quantized() ? QUANTIZED_POOL_BATCHES : POOL_BATCHES);
   }
 
   /**
-   * As {@link #run(ModelConfig, int, double, long)}, but trains the throwaway model on {@code rows}
-   * (typically the first {@link #rowsWanted} rows of the input the real run will read) when there
-   * are at least a batch of them ({@code input}), so the JIT profiles the kernels on the values, categories and
-   * branches of the real data: on a 10k-row Criteo file a warm-up on generated rows left the
-   * first real batches several times slower than the steady state. The rows are only read.
+   * As {@link #run(ModelConfig, int, double, long)}, but trains the throwaway model on {@code input}
+   * (typically the first {@link #rowsWanted} rows of the input the real run will read) when it
+   * holds at least a batch, so the JIT profiles the kernels on the categories and values of the
+   * real data. The rows are only read.
    */
   public static Result run(ModelConfig config, int batchSize, double maxSeconds, long maxBatches, List<CriteoRow> input) {
     if (batchSize < 1) {
@@ -84,10 +87,9 @@ public final class JitWarmup {
     }
     long start = System.nanoTime();
     long deadline = start + (long) (maxSeconds * 1e9);
-    int pool = config.quantization().quantized() ? QUANTIZED_POOL_BATCHES : POOL_BATCHES;
     String[] lines = input.size() >= batchSize
         ? input.stream().map(CriteoRow::toTsv).toArray(String[]::new)
-        : generatedLines(batchSize * pool, config.seed());
+        : generatedLines(rowsWanted(config, batchSize), config.seed());
     Dlrm scratch = new Dlrm(config);
     ProgressiveMetrics metrics = new ProgressiveMetrics(Math.max(1, lines.length));
     Batch batch = new Batch(batchSize);
