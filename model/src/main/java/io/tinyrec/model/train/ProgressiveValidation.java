@@ -114,17 +114,18 @@ public final class ProgressiveValidation {
     long trainNanos = 0;
     long cpuNanos = 0;
     java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+    boolean cpuTime = cpu.isCurrentThreadCpuTimeSupported();
     try {
       while (true) {
         Batch b = full.take();
         if (b == end) {
           break;
         }
-        long c0 = cpu.isCurrentThreadCpuTimeSupported() ? cpu.getCurrentThreadCpuTime() : 0;
+        long c0 = cpuTime ? cpu.getCurrentThreadCpuTime() : 0;
         long t0 = System.nanoTime();
         model.trainStepInPlace(b, scores);
         trainNanos += System.nanoTime() - t0;
-        cpuNanos += cpu.isCurrentThreadCpuTimeSupported() ? cpu.getCurrentThreadCpuTime() - c0 : 0;
+        cpuNanos += cpuTime ? cpu.getCurrentThreadCpuTime() - c0 : 0;
         for (int i = 0; i < b.size(); i++) {
           metrics.add(scores[i], b.label(i) != 0f);
         }
@@ -150,6 +151,6 @@ public final class ProgressiveValidation {
     }
     double wall = (System.nanoTime() - wallStart) / 1e9;
     return new Result(rows, metrics.overall(), metrics.windowed(), trainNanos / 1e9, wall, reader.skippedLines(),
-        model.skippedUpdates(), cpu.isCurrentThreadCpuTimeSupported() ? cpuNanos / 1e9 : Double.NaN);
+        model.skippedUpdates(), cpuTime ? cpuNanos / 1e9 : Double.NaN);
   }
 }
