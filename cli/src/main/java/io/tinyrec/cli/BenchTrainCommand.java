@@ -49,7 +49,7 @@ import picocli.CommandLine.Option;
     description = {"Measures the streaming job end to end on an embedded Kafka broker and a local Flink cluster, "
         + "and prints one JSON line per measurement:",
         "1. throughput: --events generated events already in Kafka, trained with `train --bounded --max-wait-ms 0` "
-            + "at each --learners value, beside the same rows through learn's loop in this JVM;",
+            + "at each --learners value, beside the same rows through learn's loop in this JVM, --rounds times;",
         "2. latency and checkpoints: events produced at --rate for --latency-seconds into a running job; score "
             + "latency p50/p99 from the event's Kafka timestamp to the score's processing time, and the job's "
             + "checkpoint durations and sizes from the Flink REST API."})
@@ -71,6 +71,11 @@ public final class BenchTrainCommand implements Callable<Integer> {
   @Option(names = "--max-staleness", paramLabel = "EVENTS",
       description = "Passed to every run's job, as train's --max-staleness (default: the job's).")
   Integer maxStaleness;
+  @Option(names = "--rounds", defaultValue = "1",
+      description = "Throughput rounds, each the job at every --learners value then learn's loop, alternating so "
+          + "that a drift of the machine's speed shows in the spread; with 2 or more, the median one-learner "
+          + "ratio is printed (default ${DEFAULT-VALUE}).")
+  int rounds;
   @Mixin
   ModelOptions model;
 
@@ -78,43 +83,39 @@ public final class BenchTrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (rounds < 1) {
+      throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
+    }
+    if (events < 1) {
+      throw new IllegalArgumentException("--events must be >= 1, got " + events);
+    }
     ModelConfig config = model.toConfig();
     Path dir = Files.createTempDirectory("tinyrec-bench-train-");
     try (LocalKafkaBroker broker = LocalKafkaBroker.start(0, dir.resolve("kafka"), Map.of())) {
       String bootstrap = broker.bootstrapServers();
-      for (int n : learners) {
-        // One events partition per learner; with one learner the events arrive in file order,
-        // the order learn reads them in.
-        String name = "tp" + n;
-        createTopics(bootstrap, name, n);
-        produce(bootstrap, name + ".events", events, 0);
-        TrainJobConfig.Builder b = TrainJobConfig.builder(bootstrap, config)
-            .topics(name + ".events", name + ".scores", name + ".sync", name + ".models", name + ".dlq").modelName(name)
-            .learners(n).maxWaitMs(0).bounded(true)
-            .checkpointInterval(checkpointInterval);
-        if (syncEvery != null) {
-          b.syncEvery(syncEvery);
+      Path rows = writeRows(dir);
+      List<Double> ratios = new ArrayList<>();
+      for (int round = 1; round <= rounds; round++) {
+        double oneLearner = Double.NaN;
+        for (int n : learners) {
+          double steady = throughput(bootstrap, config, dir, n, round);
+          if (n == 1) {
+            oneLearner = steady;
+          }
         }
-        if (maxStaleness != null) {
-          b.maxStaleness(maxStaleness);
+        double learnRate = learnSameRows(config, rows, round);
+        if (!Double.isNaN(oneLearner)) {
+          ratios.add(oneLearner / learnRate);
+          System.out.printf(Locale.ROOT, "{\"measure\":\"ratio\",\"round\":%d,\"learners\":1,"
+              + "\"steady_over_learn\":%.3f}%n", round, oneLearner / learnRate);
         }
-        TrainJobConfig c = b.build();
-        JobClient client = LocalTrainRunner.start(c,
-            new LocalTrainRunner.Options(dir.resolve("ckpt-" + name), null, -1, 0));
-        JobExecutionResult r = client.getJobExecutionResult().get(30, TimeUnit.MINUTES);
-        long first = r.<Long>getAccumulatorResult(Learner.FIRST_EVENT_ACCUMULATOR);
-        long end = r.<Long>getAccumulatorResult(Learner.INPUT_END_ACCUMULATOR);
-        ModelSnapshot s = lastSnapshot(bootstrap, name + ".models");
-        long holds = r.<Long>getAccumulatorResult(Learner.STALENESS_HOLDS_ACCUMULATOR);
-        long heldMs = r.<Long>getAccumulatorResult(Learner.HELD_MS_ACCUMULATOR);
-        System.out.printf(Locale.ROOT, "{\"measure\":\"throughput\",\"learners\":%d,\"events\":%d,\"events_per_s\":%.1f,"
-            + "\"steady_events_per_s\":%.1f,\"auc\":%.6f,\"snapshot_bytes\":%d,\"sync_every\":%d,\"max_staleness\":%d,"
-            + "\"staleness_holds\":%d,\"held_fraction\":%.3f}%n", n, s.getEventsTrained(),
-            s.getEventsTrained() * 1000.0 / (end - first), steadyRate(bootstrap, name + ".scores"),
-            s.getMetrics().getAuc(), s.getCodec().remaining(), c.syncEvery, c.maxStaleness, holds,
-            heldMs / (double) (n * Math.max(1, end - first)));
       }
-      learnSameRows(config, dir);
+      if (ratios.size() > 1) {
+        double[] r = ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        double median = r.length % 2 == 1 ? r[r.length / 2] : (r[r.length / 2 - 1] + r[r.length / 2]) / 2;
+        System.out.printf(Locale.ROOT, "{\"measure\":\"ratio_summary\",\"learners\":1,\"rounds\":%d,"
+            + "\"median\":%.3f,\"min\":%.3f,\"max\":%.3f}%n", r.length, median, r[0], r[r.length - 1]);
+      }
       if (latencySeconds > 0) {
         latency(bootstrap, config, dir);
       }
@@ -140,7 +141,50 @@ public final class BenchTrainCommand implements Callable<Integer> {
         : (t.length - 1 - from) * 1000.0 / (t[t.length - 1] - t[from]);
   }
 
-  private void learnSameRows(ModelConfig config, Path dir) throws Exception {
+  /**
+   * One bounded run of the job with n learners over the events topic tp{n}.events (produced on the
+   * first round, read from the start by every round); returns its steady events/s.
+   */
+  private double throughput(String bootstrap, ModelConfig config, Path dir, int n, int round) throws Exception {
+    // One events partition per learner; with one learner the events arrive in file order, the
+    // order learn reads them in.
+    String events = "tp" + n + ".events";
+    if (round == 1) {
+      createTopics(bootstrap, "tp" + n, n, "events");
+      produce(bootstrap, events, this.events, 0);
+    }
+    String name = "tp" + n + "r" + round;
+    createTopics(bootstrap, name, n, "scores", "sync", "models", "dlq");
+    TrainJobConfig.Builder b = TrainJobConfig.builder(bootstrap, config)
+        .topics(events, name + ".scores", name + ".sync", name + ".models", name + ".dlq").modelName(name)
+        .learners(n).maxWaitMs(0).bounded(true)
+        .checkpointInterval(checkpointInterval);
+    if (syncEvery != null) {
+      b.syncEvery(syncEvery);
+    }
+    if (maxStaleness != null) {
+      b.maxStaleness(maxStaleness);
+    }
+    TrainJobConfig c = b.build();
+    JobClient client = LocalTrainRunner.start(c, new LocalTrainRunner.Options(dir.resolve("ckpt-" + name), null, -1, 0));
+    JobExecutionResult r = client.getJobExecutionResult().get(30, TimeUnit.MINUTES);
+    long first = r.<Long>getAccumulatorResult(Learner.FIRST_EVENT_ACCUMULATOR);
+    long end = r.<Long>getAccumulatorResult(Learner.INPUT_END_ACCUMULATOR);
+    ModelSnapshot s = lastSnapshot(bootstrap, name + ".models");
+    long holds = r.<Long>getAccumulatorResult(Learner.STALENESS_HOLDS_ACCUMULATOR);
+    long heldMs = r.<Long>getAccumulatorResult(Learner.HELD_MS_ACCUMULATOR);
+    double steady = steadyRate(bootstrap, name + ".scores");
+    System.out.printf(Locale.ROOT, "{\"measure\":\"throughput\",\"round\":%d,\"learners\":%d,\"events\":%d,"
+        + "\"events_per_s\":%.1f,\"steady_events_per_s\":%.1f,\"auc\":%.6f,\"snapshot_bytes\":%d,"
+        + "\"sync_every\":%d,\"max_staleness\":%d,\"staleness_holds\":%d,\"held_fraction\":%.3f}%n", round, n,
+        s.getEventsTrained(), s.getEventsTrained() * 1000.0 / (end - first), steady, s.getMetrics().getAuc(),
+        s.getCodec().remaining(), c.syncEvery, c.maxStaleness, holds,
+        heldMs / (double) (n * Math.max(1, end - first)));
+    return steady;
+  }
+
+  /** The throughput runs' rows as TSV, for learn's loop. */
+  private Path writeRows(Path dir) throws Exception {
     Path tsv = dir.resolve("rows.tsv");
     SyntheticCriteo gen = new SyntheticCriteo(1, -1);
     try (var w = Files.newBufferedWriter(tsv)) {
@@ -149,11 +193,17 @@ public final class BenchTrainCommand implements Callable<Integer> {
         w.write('\n');
       }
     }
+    return tsv;
+  }
+
+  /** The same rows through learn's loop in this JVM; returns its rows/s. */
+  private double learnSameRows(ModelConfig config, Path tsv, int round) throws Exception {
     Dlrm m = new Dlrm(config);
     ProgressiveValidation.Result r = ProgressiveValidation.run(m,
         new CriteoReader(List.of(tsv), CriteoReader.OnMalformed.FAIL, e -> {}), 128, 0, 100_000, (n, x) -> {});
-    System.out.printf(Locale.ROOT, "{\"measure\":\"learn\",\"rows\":%d,\"rows_per_s\":%.1f,\"auc\":%.6f}%n", r.rows(),
-        r.rowsPerSecond(), r.overall().auc());
+    System.out.printf(Locale.ROOT, "{\"measure\":\"learn\",\"round\":%d,\"rows\":%d,\"rows_per_s\":%.1f,"
+        + "\"auc\":%.6f}%n", round, r.rows(), r.rowsPerSecond(), r.overall().auc());
+    return r.rowsPerSecond();
   }
 
   private void latency(String bootstrap, ModelConfig config, Path dir) throws Exception {

@@ -20,7 +20,7 @@ class KernelsTest {
   void gemmShouldMatchScalarLoopsForNormalAndTransposedOperands() {
     SplittableRandom r = new SplittableRandom(1);
     int[][] shapes = {{128, 512, 13}, {13, 512, 128}, {128, 368, 256}, {9, 49, 300}, {1, 1, 1}, {17, 15, 3},
-        {8, 48, 0}, {3, 97, 5}, {17, 256, 7}, {9, 16, 4}, {8, 64, 3}, {128, 1, 256}, {256, 1, 128}, {40, 1, 37}};
+        {8, 48, 0}, {3, 97, 5}, {17, 256, 7}, {27, 96, 131}, {9, 16, 4}, {8, 64, 3}, {128, 1, 256}, {256, 1, 128}, {40, 1, 37}};
     for (int[] s : shapes) {
       int m = s[0];
       int n = s[1];
@@ -39,6 +39,47 @@ class KernelsTest {
             assertEquals(c2[i], c1[i], 1e-4f * (1 + Math.abs(c2[i])),
                 m + "x" + n + "x" + k + " transposedA=" + transposedA + " acc=" + acc + " at " + i);
           }
+        }
+      }
+    }
+  }
+
+  /**
+   * The packed and the strided tiles, the 1-row tiles and the scalar column tail all sum each
+   * output's fused products in order of k, so every path gives the bits of the plain loop
+   * {@code s = fma(a[i][p], b[p][j], s)}: learn and the job depend on it for bit-exact training.
+   */
+  @Test
+  void gemmShouldSumFusedProductsInOrderOfKOnEveryPath() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Kernels.implementation().startsWith("vector"),
+        "the plain-Java fallback sums in another order; this test is about the vector kernels");
+    SplittableRandom r = new SplittableRandom(3);
+    // m x n x k: packed with leftover rows and all three panel widths, k over two blocks with an
+    // odd last block; strided (m < 16); strided because B is narrow (n <= 48); a scalar column tail.
+    int[][] shapes = {{131, 368, 257}, {27, 96, 131}, {9, 256, 40}, {64, 48, 100}, {40, 53, 130}, {256, 512, 368}};
+    for (int[] s : shapes) {
+      int m = s[0];
+      int n = s[1];
+      int k = s[2];
+      float[] a = random(r, m * k);
+      float[] b = random(r, k * n);
+      for (boolean transposedA : new boolean[] {false, true}) {
+        int ars = transposedA ? 1 : k;
+        int acs = transposedA ? m : 1;
+        for (boolean acc : new boolean[] {false, true}) {
+          float[] c = random(new SplittableRandom(m * 31L + n), m * n);
+          float[] expected = c.clone();
+          for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+              float sum = acc ? expected[i * n + j] : 0f;
+              for (int p = 0; p < k; p++) {
+                sum = Math.fma(a[i * ars + p * acs], b[p * n + j], sum);
+              }
+              expected[i * n + j] = sum;
+            }
+          }
+          Kernels.gemm(m, n, k, a, 0, ars, acs, b, 0, n, c, 0, n, acc);
+          assertArrayEquals(expected, c, m + "x" + n + "x" + k + " transposedA=" + transposedA + " acc=" + acc);
         }
       }
     }
