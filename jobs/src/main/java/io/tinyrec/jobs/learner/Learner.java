@@ -1,5 +1,6 @@
 package io.tinyrec.jobs.learner;
 
+import io.tinyrec.jobs.StateBytes;
 import io.tinyrec.jobs.TrainJobConfig;
 import io.tinyrec.jobs.events.TrainingEvent;
 import io.tinyrec.jobs.kafka.KafkaOut;
@@ -95,6 +96,8 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
 
   private transient ListState<byte[]> checkpointed;
   private transient byte[] restoredState;
+  /** Bytes of the last checkpointed state, to size the next one's buffer. */
+  private transient int lastStateBytes;
   private transient int subtask;
   private transient int attempt;
   private transient long minEpoch;
@@ -602,7 +605,7 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
   }
 
   private byte[] writeState() throws IOException {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(1 << 20);
+    ByteArrayOutputStream bytes = StateBytes.bufferFor(lastStateBytes);
     DataOutputStream o = new DataOutputStream(bytes);
     o.writeInt(subtask);
     o.writeLong(seq);
@@ -640,6 +643,7 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     o.writeLong(eventsSinceSend);
     o.writeLong(maxEventTime);
     o.flush();
+    lastStateBytes = bytes.size();
     return bytes.toByteArray();
   }
 

@@ -1,5 +1,6 @@
 package io.tinyrec.jobs.merger;
 
+import io.tinyrec.jobs.StateBytes;
 import io.tinyrec.jobs.TrainJobConfig;
 import io.tinyrec.jobs.kafka.KafkaOut;
 import io.tinyrec.jobs.learner.LearnerUpdate;
@@ -69,6 +70,8 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
   private final TrainJobConfig config;
 
   private transient ListState<byte[]> checkpointed;
+  /** Bytes of the last checkpointed state, to size the next one's buffer. */
+  private transient int lastStateBytes;
   private transient Dlrm model;
   private transient ModelTensors tensors;
   private transient long epoch;
@@ -274,7 +277,7 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
   @Override
   public void snapshotState(FunctionSnapshotContext ctx) throws Exception {
     checkpointed.clear();
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(1 << 20);
+    ByteArrayOutputStream bytes = StateBytes.bufferFor(lastStateBytes);
     DataOutputStream o = new DataOutputStream(bytes);
     o.writeLong(version);
     o.writeInt(mergedSeq.length);
@@ -292,6 +295,7 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
     o.writeInt(pm.length);
     o.write(pm);
     o.flush();
+    lastStateBytes = bytes.size();
     checkpointed.add(bytes.toByteArray());
   }
 
