@@ -148,15 +148,15 @@ public final class BenchTrainCommand implements Callable<Integer> {
   private double throughput(String bootstrap, ModelConfig config, Path dir, int n, int round) throws Exception {
     // One events partition per learner; with one learner the events arrive in file order, the
     // order learn reads them in.
-    String events = "tp" + n + ".events";
+    String eventsTopic = "tp" + n + ".events";
     if (round == 1) {
       createTopics(bootstrap, "tp" + n, n, "events");
-      produce(bootstrap, events, this.events, 0);
+      produce(bootstrap, eventsTopic, events, 0);
     }
     String name = "tp" + n + "r" + round;
     createTopics(bootstrap, name, n, "scores", "sync", "models", "dlq");
     TrainJobConfig.Builder b = TrainJobConfig.builder(bootstrap, config)
-        .topics(events, name + ".scores", name + ".sync", name + ".models", name + ".dlq").modelName(name)
+        .topics(eventsTopic, name + ".scores", name + ".sync", name + ".models", name + ".dlq").modelName(name)
         .learners(n).maxWaitMs(0).bounded(true)
         .checkpointInterval(checkpointInterval);
     if (syncEvery != null) {

@@ -3,6 +3,7 @@ package io.tinyrec.jobs.events;
 import io.tinyrec.jobs.kafka.KafkaOut;
 import io.tinyrec.model.data.CriteoRow;
 import io.tinyrec.schemas.ClickEvent;
+import io.tinyrec.schemas.ClickEventDecoder;
 import io.tinyrec.schemas.SingleObjectCodec;
 import io.tinyrec.schemas.TopicDefaults;
 import io.tinyrec.schemas.UndecodableRecordException;
@@ -24,7 +25,7 @@ public final class EventDecoder extends ProcessFunction<RawRecord, TrainingEvent
 
   private final String dlqTopic;
   private transient SingleObjectCodec<ClickEvent> codec;
-  private transient ClickEventBytes fast;
+  private transient ClickEventDecoder fast;
   private transient Counter dlqRecords;
   private transient org.apache.flink.api.common.accumulators.LongCounter dlqTotal;
   /** Accumulator with the number of records sent to the dead-letter topic. */
@@ -37,7 +38,7 @@ public final class EventDecoder extends ProcessFunction<RawRecord, TrainingEvent
   @Override
   public void open(OpenContext ctx) {
     codec = SingleObjectCodec.of(ClickEvent.class);
-    fast = new ClickEventBytes(codec.fingerprint());
+    fast = new ClickEventDecoder();
     dlqRecords = getRuntimeContext().getMetricGroup().counter("dlqRecords");
     dlqTotal = new org.apache.flink.api.common.accumulators.LongCounter();
     getRuntimeContext().addAccumulator(DLQ_ACCUMULATOR, dlqTotal);
@@ -46,7 +47,8 @@ public final class EventDecoder extends ProcessFunction<RawRecord, TrainingEvent
   @Override
   public void processElement(RawRecord r, Context ctx, Collector<TrainingEvent> out) {
     if (fast.read(r.value)) {
-      out.collect(toTrainingEvent(fast.eventId(), fast.key(), fast.eventTime(), fast.row(), r.timestamp));
+      CriteoRow row = new CriteoRow(fast.label(), fast.dense(), fast.denseMissing(), fast.cats(), fast.catMissing());
+      out.collect(toTrainingEvent(fast.eventId(), fast.key(), fast.eventTime(), row, r.timestamp));
       return;
     }
     // Anything the fast path declines: Avro's reader decodes it, or names what is wrong with it.

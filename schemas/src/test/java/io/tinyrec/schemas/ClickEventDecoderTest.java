@@ -1,13 +1,9 @@
-package io.tinyrec.jobs.events;
+package io.tinyrec.schemas;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tinyrec.model.data.CriteoRow;
-import io.tinyrec.schemas.ClickEvent;
-import io.tinyrec.schemas.SingleObjectCodec;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -15,21 +11,21 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The source's fast path must read exactly what Avro's reader plus {@link CriteoRow#of} read, and
- * decline everything else, so that the slow path still names what is wrong with it.
+ * The decoder must read exactly what Avro's reader reads, accept only events a model can take, and
+ * decline everything else, so that {@link SingleObjectCodec} still names what is wrong with it.
  */
-class ClickEventBytesTest {
+class ClickEventDecoderTest {
   private final SingleObjectCodec<ClickEvent> codec = SingleObjectCodec.of(ClickEvent.class);
-  private final ClickEventBytes fast = new ClickEventBytes(codec.fingerprint());
+  private final ClickEventDecoder fast = new ClickEventDecoder();
 
   private static ClickEvent event(SplittableRandom r, int i) {
     List<Integer> dense = new ArrayList<>();
-    for (int k = 0; k < CriteoRow.NUM_DENSE; k++) {
+    for (int k = 0; k < ClickEventEncoder.NUM_DENSE; k++) {
       int kind = r.nextInt(6);
       dense.add(kind == 0 ? null : kind == 1 ? Integer.MIN_VALUE : kind == 2 ? Integer.MAX_VALUE : r.nextInt(-5, 100_000));
     }
     List<Long> cats = new ArrayList<>();
-    for (int t = 0; t < CriteoRow.NUM_CATS; t++) {
+    for (int t = 0; t < ClickEventEncoder.NUM_CATS; t++) {
       int kind = r.nextInt(6);
       cats.add(kind == 0 ? null : kind == 1 ? 0L : kind == 2 ? 0xFFFF_FFFFL : r.nextLong(0, 1L << 32));
     }
@@ -44,34 +40,50 @@ class ClickEventBytesTest {
         .setSourceLine(r.nextLong(1, 1L << 40)).build();
   }
 
-  /** What the slow path makes of the bytes: the event and its row, or null when it rejects them. */
-  private TrainingEvent slow(byte[] bytes) {
+  /** Whether a decoded event is one a model can take: the rules the decoder documents. */
+  private static boolean modelInput(ClickEvent e) {
+    Integer l = e.getLabel();
+    return (l == null || l == 0 || l == 1) && e.getDense().size() == ClickEventEncoder.NUM_DENSE
+        && e.getCats().size() == ClickEventEncoder.NUM_CATS
+        && e.getCats().stream().allMatch(c -> c == null || (c >= 0 && c <= 0xFFFF_FFFFL));
+  }
+
+  /** What Avro's reader makes of the bytes, or null when it rejects them. */
+  private ClickEvent avro(byte[] bytes) {
     try {
-      ClickEvent e = codec.decode(bytes);
-      return EventDecoder.toTrainingEvent(e, CriteoRow.of(e.getLabel(), e.getDense(), e.getCats()), 7L);
-    } catch (RuntimeException rejected) {
+      return codec.decode(bytes);
+    } catch (UndecodableRecordException rejected) {
       return null;
     }
   }
 
-  private void assertSameAsSlowPath(byte[] bytes, String what) {
-    TrainingEvent s = slow(bytes);
-    assertTrue(s != null, what + ": the fast path accepted bytes the slow path rejects");
-    assertEquals(s.eventId, fast.eventId(), what);
-    assertEquals(s.key, fast.key(), what);
-    assertEquals(s.eventTime, fast.eventTime(), what);
-    assertEquals(s.label, fast.row().label(), what);
-    assertArrayEquals(s.dense, fast.row().denseFeatures(), what);
-    assertArrayEquals(s.cats, fast.row().categoryValues(), what);
+  private void assertSameAsAvro(byte[] bytes, String what) {
+    ClickEvent e = avro(bytes);
+    assertTrue(e != null, what + ": accepted bytes Avro's reader rejects");
+    assertTrue(modelInput(e), what + ": accepted an event a model cannot take: " + e);
+    assertEquals(e.getEventId(), fast.eventId(), what);
+    assertEquals(e.getKey(), fast.key(), what);
+    assertEquals(e.getEventTime(), fast.eventTime(), what);
+    assertEquals(e.getLabel() == null ? -1 : e.getLabel(), fast.label(), what);
+    for (int i = 0; i < ClickEventEncoder.NUM_DENSE; i++) {
+      Integer x = e.getDense().get(i);
+      assertEquals(x == null, (fast.denseMissing() >>> i & 1) != 0, what + " I" + (i + 1));
+      assertEquals(x == null ? 0 : x, fast.dense()[i], what + " I" + (i + 1));
+    }
+    for (int t = 0; t < ClickEventEncoder.NUM_CATS; t++) {
+      Long c = e.getCats().get(t);
+      assertEquals(c == null, (fast.catMissing() >>> t & 1) != 0, what + " C" + (t + 1));
+      assertEquals(c == null ? 0L : c, Integer.toUnsignedLong(fast.cats()[t]), what + " C" + (t + 1));
+    }
   }
 
   @Test
-  void shouldReadEveryWellFormedEventAsAvroAndCriteoRowDo() {
+  void shouldReadEveryWellFormedEventAsAvroDoes() {
     SplittableRandom r = new SplittableRandom(5);
     for (int i = 0; i < 2_000; i++) {
       byte[] bytes = codec.encode(event(r, i));
       assertTrue(fast.read(bytes), "event " + i + " declined");
-      assertSameAsSlowPath(bytes, "event " + i);
+      assertSameAsAvro(bytes, "event " + i);
     }
   }
 
@@ -93,8 +105,8 @@ class ClickEventBytesTest {
     badMarker[0] = 0;
     assertFalse(fast.read(badMarker));
     assertFalse(fast.read(null));
-    // Values CriteoRow.of refuses: a wrong count of dense values or categories, a label of 2, a
-    // category outside 0..2^32-1.
+    // Events a model cannot take: a wrong count of dense values or categories, a label of 2, a
+    // category outside 0..2^32-1. Avro reads them; the job must reject them with a reason.
     List<Integer> shortDense = new ArrayList<>(good.getDense().subList(0, 12));
     List<Long> longCats = new ArrayList<>(good.getCats());
     longCats.add(1L);
@@ -108,12 +120,28 @@ class ClickEventBytesTest {
         ClickEvent.newBuilder(good).setCats(wideCat).build())) {
       byte[] b = codec.encode(bad);
       assertFalse(fast.read(b), "accepted " + bad);
-      assertEquals(null, slow(b), "the slow path should reject " + bad);
+      assertFalse(modelInput(avro(b)), "the slow path should reject " + bad);
     }
   }
 
   @Test
-  void shouldOnlyEverAcceptWhatTheSlowPathReadsTheSameWay() {
+  void shouldReadWhatTheEncoderWrites() {
+    ClickEventEncoder enc = new ClickEventEncoder();
+    int[] dense = new int[ClickEventEncoder.NUM_DENSE];
+    int[] cats = new int[ClickEventEncoder.NUM_CATS];
+    Arrays.setAll(dense, i -> i * 1000 - 3);
+    Arrays.setAll(cats, t -> t * 0x0ABCDEF1);
+    assertTrue(fast.read(enc.encode("synthetic-1:9", "synthetic-1:9", 77L, 1, dense, 0b101, cats, 1 << 25, 3, 9L)));
+    assertEquals("synthetic-1:9", fast.key());
+    assertEquals(1, fast.label());
+    assertEquals(0b101, fast.denseMissing());
+    assertEquals(1 << 25, fast.catMissing());
+    assertEquals(dense[1], fast.dense()[1]);
+    assertEquals(cats[24], fast.cats()[24]);
+  }
+
+  @Test
+  void shouldOnlyEverAcceptWhatAvroReadsTheSameWay() {
     SplittableRandom r = new SplittableRandom(7);
     int accepted = 0;
     for (int i = 0; i < 20_000; i++) {
@@ -125,7 +153,7 @@ class ClickEventBytesTest {
       }
       if (fast.read(bytes)) {
         accepted++;
-        assertSameAsSlowPath(bytes, "mutated event " + i);
+        assertSameAsAvro(bytes, "mutated event " + i);
       }
     }
     assertTrue(accepted > 1_000, "only " + accepted + " mutated events were still well-formed");
