@@ -43,6 +43,8 @@ public final class SingleObjectCodec<T extends SpecificRecord> {
   private final long fingerprint;
   private final SpecificDatumWriter<T> writer;
   private final Map<Long, SpecificDatumReader<T>> readers = new HashMap<>();
+  /** The writer schema of each fingerprint this codec reads, for {@link DatumBounds}. */
+  private final Map<Long, Schema> writers = new HashMap<>();
   private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(512);
   private BinaryEncoder encoder;
   private BinaryDecoder decoder;
@@ -53,6 +55,7 @@ public final class SingleObjectCodec<T extends SpecificRecord> {
     this.fingerprint = WireSchemas.fingerprint(schema);
     this.writer = new SpecificDatumWriter<>(schema);
     this.readers.put(fingerprint, new SpecificDatumReader<>(schema, schema));
+    this.writers.put(fingerprint, schema);
   }
 
   /** A codec for a generated record class such as {@code ClickEvent.class}. */
@@ -63,6 +66,7 @@ public final class SingleObjectCodec<T extends SpecificRecord> {
   /** Lets this codec read values written with an earlier version of the schema. */
   public SingleObjectCodec<T> addWriterSchema(Schema writerSchema) {
     readers.put(WireSchemas.fingerprint(writerSchema), new SpecificDatumReader<>(writerSchema, schema));
+    writers.put(WireSchemas.fingerprint(writerSchema), writerSchema);
     return this;
   }
 
@@ -105,6 +109,13 @@ public final class SingleObjectCodec<T extends SpecificRecord> {
     SpecificDatumReader<T> reader = readers.get(fp);
     if (reader == null) {
       throw unknown(fp);
+    }
+    // Every length within the bytes left, before Avro's reader allocates what a length claims.
+    String outOfBounds = DatumBounds.check(writers.get(fp), value, HEADER_SIZE, value.length);
+    if (outOfBounds != null) {
+      throw new UndecodableRecordException(UndecodableRecordException.Reason.BAD_DATUM, fp,
+          "corrupt " + type.getSimpleName() + " datum (" + value.length + " bytes, writer schema "
+              + WireSchemas.hex(fp) + "): " + outOfBounds, null);
     }
     decoder = DecoderFactory.get().binaryDecoder(value, HEADER_SIZE, value.length - HEADER_SIZE, decoder);
     T datum;
