@@ -1,12 +1,8 @@
 package io.tinyrec.serving;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.tinyrec.model.data.CriteoRow;
 import io.tinyrec.model.data.MalformedRowException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -37,9 +33,10 @@ import org.slf4j.LoggerFactory;
  * unsupported content type 415, and a score request before any model is loaded 503. Errors are JSON
  * {@code {"error": "..."}}.
  *
- * <p>Requests run on a fixed pool of threads with a bounded queue; when the queue is full the
- * accepting thread runs the request itself, which stops it accepting more (backpressure, not an
- * error). Thread-safe; {@link #close()} stops it.
+ * <p>One network thread reads requests and writes replies without blocking ({@link NioHttpServer}),
+ * with deadlines for the head, the body and the reply, so slow or stalled clients hold their own
+ * connections and nothing else; complete requests run on a fixed pool of threads with a bounded
+ * queue, and a request that finds the queue full gets 503. Thread-safe; {@link #close()} stops it.
  */
 public final class ScoringServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ScoringServer.class);
@@ -47,16 +44,10 @@ public final class ScoringServer implements AutoCloseable {
   private static final Map<String, String> ENDPOINTS = Map.of(SCORE, "POST", "/model", "GET", "/healthz", "GET",
       "/metrics", "GET");
 
-  static {
-    // Small responses must leave at once: without TCP_NODELAY, Nagle's algorithm and the client's
-    // delayed ACK hold each one back by up to 40 ms. Read when the JDK's server first starts.
-    System.setProperty("sun.net.httpserver.nodelay", "true");
-  }
-
   private final Settings settings;
   private final ModelSource models;
   private final ServingMetrics metrics;
-  private final HttpServer server;
+  private final NioHttpServer server;
   private final ThreadPoolExecutor executor;
 
   /**
@@ -94,10 +85,9 @@ public final class ScoringServer implements AutoCloseable {
           Thread t = new Thread(r, "tinyrec-http-" + n.incrementAndGet());
           t.setDaemon(true);
           return t;
-        }, new ThreadPoolExecutor.CallerRunsPolicy());
-    this.server = HttpServer.create(new InetSocketAddress(settings.bind(), settings.port()), 1024);
-    server.createContext("/", this::handle);
-    server.setExecutor(executor);
+        }, new ThreadPoolExecutor.AbortPolicy());
+    this.server = new NioHttpServer(new InetSocketAddress(settings.bind(), settings.port()),
+        NioHttpServer.Limits.defaults(settings.maxBodyBytes()), this::handle, executor);
   }
 
   /**
@@ -113,50 +103,44 @@ public final class ScoringServer implements AutoCloseable {
 
   /** The port listened on (the one chosen, when asked for port 0). */
   public int port() {
-    return server.getAddress().getPort();
+    return server.address().getPort();
   }
 
   /** The base URI, e.g. http://127.0.0.1:8080. */
   public URI uri() {
-    String host = server.getAddress().getAddress().getHostAddress();
+    String host = server.address().getAddress().getHostAddress();
     return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port());
   }
 
   @Override
   public void close() {
-    server.stop(0);
+    server.close();
     executor.shutdownNow();
   }
 
-  private void handle(HttpExchange ex) {
+  private NioHttpServer.Reply handle(NioHttpServer.Request ex) {
     long t0 = System.nanoTime();
-    String path = ex.getRequestURI().getPath();
+    String path = ex.path();
     String endpoint = ENDPOINTS.containsKey(path) ? path : "other";
     Response r;
     try {
       r = route(ex, path);
     } catch (RuntimeException e) {
-      LOG.error("{} {} failed", ex.getRequestMethod(), path, e);
+      LOG.error("{} {} failed", ex.method(), path, e);
       r = Response.error(500, "internal error: " + e);
     }
-    try {
-      send(ex, r);
-    } catch (IOException e) {
-      // The client went away; nothing to answer.
-    } finally {
-      ex.close();
-      metrics.request(endpoint, r.status, System.nanoTime() - t0, r.rows);
-    }
+    metrics.request(endpoint, r.status, System.nanoTime() - t0, r.rows);
+    return new NioHttpServer.Reply(r.status, r.contentType, r.body, r.headers);
   }
 
-  private Response route(HttpExchange ex, String path) {
+  private Response route(NioHttpServer.Request ex, String path) {
     String allowed = ENDPOINTS.get(path);
     if (allowed == null) {
       return Response.error(404, "no endpoint " + path + "; there are POST /score, GET /model, GET /healthz and "
           + "GET /metrics");
     }
-    if (!allowed.equals(ex.getRequestMethod())) {
-      Response r = Response.error(405, path + " takes " + allowed + ", not " + ex.getRequestMethod());
+    if (!allowed.equals(ex.method())) {
+      Response r = Response.error(405, path + " takes " + allowed + ", not " + ex.method());
       r.headers = new String[] {"Allow", allowed};
       return r;
     }
@@ -169,8 +153,8 @@ public final class ScoringServer implements AutoCloseable {
     };
   }
 
-  private Response score(HttpExchange ex) {
-    String type = mediaType(ex.getRequestHeaders().getFirst("Content-Type"));
+  private Response score(NioHttpServer.Request ex) {
+    String type = mediaType(ex.header("Content-Type"));
     boolean tsv;
     if (type.equals("application/json")) {
       tsv = false;
@@ -180,16 +164,7 @@ public final class ScoringServer implements AutoCloseable {
       return Response.error(415, (type.isEmpty() ? "no Content-Type" : "Content-Type " + type) + ": send "
           + "application/json or text/tab-separated-values");
     }
-    Body body;
-    try {
-      body = readBody(ex);
-    } catch (IOException e) {
-      return Response.error(400, "could not read the request body: " + e.getMessage());
-    }
-    if (body == null) {
-      return Response.error(413, "the request body is larger than the limit of " + settings.maxBodyBytes()
-          + " bytes (--max-body-bytes); send fewer rows per request");
-    }
+    Body body = new Body(ex.body() == null ? new byte[0] : ex.body(), ex.bodyLength());
     // One read: every row of this request is scored by this one version.
     ServedModel m = models.current();
     if (m == null) {
@@ -255,67 +230,6 @@ public final class ScoringServer implements AutoCloseable {
     }));
   }
 
-  /**
-   * The request body, or null when it is larger than the limit. An over-long body is still read and
-   * dropped, up to {@link #swallowLimit()}, so that the client, which may still be sending, reads
-   * the 413 instead of a reset connection; beyond that the connection is closed.
-   */
-  private Body readBody(HttpExchange ex) throws IOException {
-    int max = settings.maxBodyBytes();
-    long declared = -1;
-    String header = ex.getRequestHeaders().getFirst("Content-Length");
-    if (header != null) {
-      try {
-        declared = Long.parseLong(header.trim());
-      } catch (NumberFormatException e) {
-        throw new IOException("Content-Length is not a number: " + header);
-      }
-    }
-    try (InputStream in = ex.getRequestBody()) {
-      if (declared > max) {
-        if (declared <= swallowLimit()) {
-          // Not in.skip(): the JDK's body stream passes skip to the socket below its own count.
-          drain(in, declared);
-        }
-        return null;
-      }
-      byte[] buf = new byte[(int) Math.max(16, declared < 0 ? Math.min(8192, max + 1L) : declared + 1)];
-      int n = 0;
-      while (true) {
-        if (n == buf.length) {
-          if (n > max) {
-            drain(in, swallowLimit() - n);
-            return null;
-          }
-          buf = Arrays.copyOf(buf, (int) Math.min((long) max + 1, 2L * buf.length));
-        }
-        int r = in.read(buf, n, buf.length - n);
-        if (r < 0) {
-          break;
-        }
-        n += r;
-      }
-      return n > max ? null : new Body(buf, n);
-    }
-  }
-
-  /** How much of a refused body is read and dropped: four times the limit, within 1 to 64 MiB. */
-  private long swallowLimit() {
-    return Math.min(64L << 20, Math.max(1L << 20, 4L * settings.maxBodyBytes()));
-  }
-
-  private static void drain(InputStream in, long atMost) throws IOException {
-    byte[] skip = new byte[8192];
-    long left = atMost;
-    while (left > 0) {
-      int r = in.read(skip, 0, (int) Math.min(skip.length, left));
-      if (r < 0) {
-        return;
-      }
-      left -= r;
-    }
-  }
-
   private record Body(byte[] bytes, int length) {}
 
   private static String mediaType(String contentType) {
@@ -324,19 +238,6 @@ public final class ScoringServer implements AutoCloseable {
     }
     int semi = contentType.indexOf(';');
     return (semi < 0 ? contentType : contentType.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
-  }
-
-  private static void send(HttpExchange ex, Response r) throws IOException {
-    ex.getResponseHeaders().set("Content-Type", r.contentType);
-    for (int i = 0; i + 1 < r.headers.length; i += 2) {
-      ex.getResponseHeaders().set(r.headers[i], r.headers[i + 1]);
-    }
-    ex.sendResponseHeaders(r.status, r.body.length == 0 ? -1 : r.body.length);
-    if (r.body.length > 0) {
-      try (OutputStream out = ex.getResponseBody()) {
-        out.write(r.body);
-      }
-    }
   }
 
   private static byte[] json(ModelJson.Writer w) {
