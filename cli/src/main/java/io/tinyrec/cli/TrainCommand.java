@@ -209,6 +209,25 @@ public final class TrainCommand implements Callable<Integer> {
    * sync topic cannot hold this model. Returns the number of records in the events topic.
    */
   static long prepareTopics(TrainJobConfig c, Map<String, String> kafka) throws Exception {
+    try {
+      return checkAndCreateTopics(c, kafka);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
+        | org.apache.kafka.common.errors.TimeoutException e) {
+      Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+      if (cause instanceof org.apache.kafka.common.errors.AuthenticationException) {
+        throw new IllegalStateException("Kafka at " + c.bootstrapServers + " refused to authenticate this client "
+            + "(check security.protocol and the sasl.* and ssl.* settings): " + cause.getMessage(), cause);
+      }
+      if (cause instanceof org.apache.kafka.common.errors.TimeoutException
+          || cause instanceof java.util.concurrent.TimeoutException) {
+        throw new IllegalStateException("cannot reach Kafka at " + c.bootstrapServers + " (is the broker up, and are "
+            + "--bootstrap-servers and the security settings right?); the job did not start", cause);
+      }
+      throw e;
+    }
+  }
+
+  private static long checkAndCreateTopics(TrainJobConfig c, Map<String, String> kafka) throws Exception {
     Dlrm fresh = new Dlrm(c.model);
     // A quantized model's training snapshot grows by its FP32 cache once trained; the merger's can
     // hold every learner's cached lines.
@@ -219,7 +238,7 @@ public final class TrainCommand implements Callable<Integer> {
     long fullSyncBytes = SnapshotCodec.encode(fresh, true).length + 4096 + cache;
     Map<String, Object> p = new HashMap<>(kafka);
     p.put("bootstrap.servers", c.bootstrapServers);
-    p.putIfAbsent("default.api.timeout.ms", "30000");
+    p.putIfAbsent("default.api.timeout.ms", "15000");
     p.putIfAbsent("request.timeout.ms", "15000");
     try (Admin admin = Admin.create(p)) {
       checkRoom(admin, c.modelsTopic, snapshotBytes, "a snapshot");
@@ -255,7 +274,7 @@ public final class TrainCommand implements Callable<Integer> {
       return;
     }
     ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-    var entry = admin.describeConfigs(List.of(res)).all().get(30, TimeUnit.SECONDS).get(res).get("max.message.bytes");
+    var entry = admin.describeConfigs(List.of(res)).all().get(15, TimeUnit.SECONDS).get(res).get("max.message.bytes");
     long have = entry == null ? 1_048_588 : Long.parseLong(entry.value());
     if (have < needed) {
       throw new IllegalArgumentException("topic '" + topic + "' has max.message.bytes=" + have + ", but " + what

@@ -3,6 +3,7 @@ package io.tinyrec.jobs;
 import io.tinyrec.model.ModelConfig;
 import io.tinyrec.schemas.TopicDefaults;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -32,7 +33,40 @@ public final class TrainJobMain {
 
   private TrainJobMain() {}
 
+  /** What --help prints. */
+  static final String USAGE = String.join("\n",
+      "Usage: flink run [-s SAVEPOINT] [-p N] tinyrec-job.jar --bootstrap-servers HOST:PORT [options]",
+      "",
+      "The tinyrec training job: reads ClickEvents from Kafka, scores each, trains the model, and publishes",
+      "versioned snapshots (EXACTLY_ONCE). The topics must exist (tinyrec topics create).",
+      "",
+      "Kafka:",
+      "  --bootstrap-servers HOST:PORT   the brokers (required)",
+      "  --events-topic T --scores-topic T --sync-topic T --models-topic T --dlq-topic T",
+      "                                  topic names (events, scores, sync, models, dlq)",
+      "  --model-name NAME               key of the snapshots on the models topic (" + TopicDefaults.MODEL_NAME + ")",
+      "Model:",
+      "  --preset kaggle|terabyte|small  the DLRM shape (kaggle)",
+      "  --embedding robe|hash --robe-size M --robe-z Z --rows-per-table R",
+      "  --optimizer sgd|adagrad --lr X --seed S",
+      "  --precision fp32|int8|int4 --quant-group block|G --quant-scale fp16|fp32",
+      "  --cache-fraction F --cache-policy lfu|lru",
+      "Training:",
+      "  --learners N                    parallel learners; change it freely when resuming from a savepoint (1)",
+      "  --batch B                       micro-batch size (128)",
+      "  --max-wait-ms W                 longest an event waits for its batch to fill (200)",
+      "  --sync-every N --max-staleness N  sync period and staleness bound, in events",
+      "  --snapshot-interval-s S         how often a snapshot is published (30)",
+      "  --checkpoint-interval-s S       Flink checkpoint interval (5)",
+      "  --bounded                       stop at the events' end offsets as of the start (a backfill); without it",
+      "                                  the job runs until it is stopped, through lulls of any length",
+      "  --help                          this text");
+
   public static void main(String[] args) throws Exception {
+    if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
+      System.out.println(USAGE);
+      return;
+    }
     Map<String, String> a = new HashMap<>();
     boolean bounded = false;
     for (int i = 0; i < args.length; i++) {
@@ -43,7 +77,7 @@ public final class TrainJobMain {
         a.put(flag, args[++i]);
       } else {
         throw new IllegalArgumentException("unknown or incomplete argument '" + args[i] + "'; flags: --" + String.join(
-            " --", new java.util.TreeSet<>(FLAGS)) + " --bounded");
+            " --", new java.util.TreeSet<>(FLAGS)) + " --bounded (--help explains them)");
       }
     }
     if (!a.containsKey("bootstrap-servers")) {

@@ -86,15 +86,21 @@ final class JobTestKit implements AutoCloseable {
 
   /** Writes rows as ClickEvents, in order, keyed by event id (one partition keeps the order). */
   void produce(String topic, List<CriteoRow> rows) throws Exception {
+    produce(topic, rows, 0);
+  }
+
+  /** Writes rows as ClickEvents numbered from first + 1, in order, keyed by event id. */
+  void produce(String topic, List<CriteoRow> rows, int first) throws Exception {
     ClickEventEncoder enc = new ClickEventEncoder();
     List<java.util.concurrent.Future<?>> sent = new ArrayList<>(rows.size());
     try (KafkaProducer<byte[], byte[]> p = producer()) {
       long day = 1_600_000_000_000L;
       for (int i = 0; i < rows.size(); i++) {
         CriteoRow r = rows.get(i);
-        String id = "synthetic:" + (i + 1);
-        byte[] v = enc.encode(id, id, day + i, r.label(), r.dense(), r.denseMissing(), r.cats(), r.catMissing(), 0,
-            i + 1);
+        int n = first + i;
+        String id = "synthetic:" + (n + 1);
+        byte[] v = enc.encode(id, id, day + n, r.label(), r.dense(), r.denseMissing(), r.cats(), r.catMissing(), 0,
+            n + 1);
         sent.add(p.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), v)));
       }
       p.flush();

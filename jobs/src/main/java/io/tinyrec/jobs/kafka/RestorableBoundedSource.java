@@ -112,9 +112,82 @@ public final class RestorableBoundedSource<T>
     return delegate.getEnumeratorCheckpointSerializer();
   }
 
+  /**
+   * The reader. A split restored from a checkpoint of an unbounded run has no stopping offset, so a
+   * bounded run restored from it would read forever: such a split stops at the partition's latest
+   * offset, as a fresh bounded run's splits do.
+   */
   @Override
   public SourceReader<T, KafkaPartitionSplit> createReader(SourceReaderContext ctx) throws Exception {
-    return delegate.createReader(ctx);
+    SourceReader<T, KafkaPartitionSplit> reader = delegate.createReader(ctx);
+    if (getBoundedness() != Boundedness.BOUNDED) {
+      return reader;
+    }
+    return new SourceReader<>() {
+      @Override
+      public void start() {
+        reader.start();
+      }
+
+      @Override
+      public org.apache.flink.core.io.InputStatus pollNext(org.apache.flink.api.connector.source.ReaderOutput<T> output)
+          throws Exception {
+        return reader.pollNext(output);
+      }
+
+      @Override
+      public List<KafkaPartitionSplit> snapshotState(long checkpointId) {
+        return reader.snapshotState(checkpointId);
+      }
+
+      @Override
+      public java.util.concurrent.CompletableFuture<Void> isAvailable() {
+        return reader.isAvailable();
+      }
+
+      @Override
+      public void addSplits(List<KafkaPartitionSplit> splits) {
+        reader.addSplits(splits.stream().map(RestorableBoundedSource::boundedSplit).toList());
+      }
+
+      @Override
+      public void notifyNoMoreSplits() {
+        reader.notifyNoMoreSplits();
+      }
+
+      @Override
+      public void handleSourceEvents(SourceEvent event) {
+        reader.handleSourceEvents(event);
+      }
+
+      @Override
+      public void notifyCheckpointComplete(long checkpointId) throws Exception {
+        reader.notifyCheckpointComplete(checkpointId);
+      }
+
+      @Override
+      public void notifyCheckpointAborted(long checkpointId) throws Exception {
+        reader.notifyCheckpointAborted(checkpointId);
+      }
+
+      @Override
+      public void pauseOrResumeSplits(java.util.Collection<String> toPause, java.util.Collection<String> toResume) {
+        reader.pauseOrResumeSplits(toPause, toResume);
+      }
+
+      @Override
+      public void close() throws Exception {
+        reader.close();
+      }
+    };
+  }
+
+  /** The split itself if it has a stopping offset; else the same split stopping at the latest offset. */
+  static KafkaPartitionSplit boundedSplit(KafkaPartitionSplit s) {
+    if (s.getStoppingOffset().isPresent()) {
+      return s;
+    }
+    return new KafkaPartitionSplit(s.getTopicPartition(), s.getStartingOffset(), KafkaPartitionSplit.LATEST_OFFSET);
   }
 
   @Override

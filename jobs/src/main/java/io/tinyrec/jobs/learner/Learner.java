@@ -20,14 +20,10 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
 import org.apache.flink.api.common.typeinfo.BasicTypeInfo;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -59,17 +55,26 @@ import org.apache.flink.util.OutputTag;
  * the merge and the rebase take every value as is, so the job trains exactly as {@code tinyrec
  * learn} does.
  *
- * <p>State: the global model lives in broadcast state (the last full sync message and the deltas
- * since), identical on every learner because each applies the same messages in version order. The
- * replica, its base, the in-flight update, the buffered micro-batch and the not-yet-sent scores
- * are this learner's operator state, checkpointed with the source offsets.
+ * <p>State: the global model arrives on the broadcast side and is identical on every learner,
+ * because each applies the same messages in version order; it is not checkpointed here, since the
+ * merger's checkpoint holds the same model and the merger sends it in full at the start of every
+ * epoch. A learner checkpoints only what the merger has not seen: its change since its last update
+ * (a {@link ChunkDelta} with before-values), the scores behind it, and its buffered events. Every
+ * update sent before a checkpoint barrier reaches the merger before that barrier, so it is in the
+ * merger's state (or, with unaligned checkpoints, in the channel state that Flink replays). After
+ * a restore the learner waits for the new epoch's full model, adopts it, and sends each restored
+ * change to the merger as an update of its own. The states are independent of the subtask that
+ * wrote them, so a job restores with any number of learners: Flink hands each learner some of them.
  */
 public final class Learner extends KeyedBroadcastProcessFunction<String, TrainingEvent, SyncRecord, LearnerUpdate>
     implements CheckpointedFunction, CheckpointListener {
   private static final long serialVersionUID = 1L;
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Learner.class);
 
-  /** Broadcast state: "full" -> the latest full model; "d" + version -> each delta since. */
+  /**
+   * The broadcast side's state descriptor. Sync messages are not kept in it: the merger's
+   * checkpoint holds the model, and after a restore it sends the whole model again.
+   */
   public static final MapStateDescriptor<String, SyncRecord> GLOBAL_MODEL =
       new MapStateDescriptor<>("global-model", BasicTypeInfo.STRING_TYPE_INFO, TypeInformation.of(SyncRecord.class));
   /** Scored events, ready for the scores topic. */
@@ -94,8 +99,20 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
 
   private final TrainJobConfig config;
 
+  /** First int of a learner state; the version that follows it says how the rest is laid out. */
+  static final int STATE_MAGIC = 0x544C524E; // "TLRN"
+  static final int STATE_VERSION = 1;
+
   private transient ListState<byte[]> checkpointed;
-  private transient byte[] restoredState;
+  /**
+   * Work restored from checkpoints and not yet handed to the merger: one entry per restored state.
+   * Non-null from a restore until the new epoch's full model arrives.
+   */
+  private transient List<RestoredWork> restoredWork;
+  /** Whether this learner asked the merger for the new epoch's full model. */
+  private transient boolean fullRequested;
+  /** A bounded input ended before the model was ready (after a restore): finish once it is. */
+  private transient boolean inputEnded;
   /** Bytes of the last checkpointed state, to size the next one's buffer. */
   private transient int lastStateBytes;
   private transient int subtask;
@@ -109,9 +126,6 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
   private transient ModelTensors globalTensors;
   private transient long globalVersion;
   private transient long globalEpoch;
-  /** Bytes of the deltas kept in broadcast state since its full model, and of that model. */
-  private transient long deltaBytes;
-  private transient long fullBytes;
   private transient ModelTensors base;
   private transient long baseVersion;
   // Updates in flight, oldest first: each with the replica as it was when it left. Sending does
@@ -169,17 +183,23 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
         new ListStateDescriptor<>("learner", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
     subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
     attempt = getRuntimeContext().getTaskInfo().getAttemptNumber();
-    restoredState = null;
     // The merger's epoch after this restore; every sync message from before it is stale.
     minEpoch = ctx.getRestoredCheckpointId().orElse(0L);
+    buffer = new ArrayList<>();
+    pendingScores = new FloatList();
+    waitTimerAt = Long.MIN_VALUE;
+    syncTimerAt = Long.MIN_VALUE;
+    maxEventTime = Long.MIN_VALUE;
+    restoredWork = null;
     if (ctx.isRestored()) {
+      // Whatever the number of learners that wrote them, each state is work of its own.
+      restoredWork = new ArrayList<>();
       for (byte[] s : checkpointed.get()) {
-        if (restoredState != null) {
-          throw new IllegalStateException("learner " + subtask + " restored more than one state: the job was restored "
-              + "with a different --learners than it ran with, which is not supported");
-        }
-        restoredState = s;
+        restoredWork.add(readState(s));
       }
+      bufferStartMs = System.currentTimeMillis();
+      LOG.info("learner {}: restored {} state(s) with {} buffered events; waiting for the epoch {} model", subtask,
+          restoredWork.size(), buffer.size(), minEpoch);
     }
   }
 
@@ -218,62 +238,88 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
 
   // ---------------------------------------------------------------- model lifecycle
 
-  /** Builds the replica and the global model on first use (fresh, or from checkpointed state). */
-  private void ensureModel(Iterable<Map.Entry<String, SyncRecord>> broadcast) throws IOException {
-    if (local != null) {
-      return;
-    }
-    rebuildGlobal(broadcast);
-    buffer = new ArrayList<>();
-    waitTimerAt = Long.MIN_VALUE;
-    syncTimerAt = Long.MIN_VALUE;
-    pendingScores = new FloatList();
-    maxEventTime = Long.MIN_VALUE;
-    lastSendMs = System.currentTimeMillis();
-    if (restoredState == null) {
-      local = new Dlrm(config.model);
-      localTensors = ModelTensors.of(local);
-      base = globalTensors.copy();
-      baseVersion = globalVersion;
-      seq = -1;
-      inFlight = new java.util.ArrayDeque<>();
-      return;
-    }
-    readState(restoredState);
-    restoredState = null;
+  /** Whether this learner was restored and still waits for the new epoch's full model. */
+  private boolean awaitingModel() {
+    return restoredWork != null;
   }
 
-  private void rebuildGlobal(Iterable<Map.Entry<String, SyncRecord>> broadcast) {
-    SyncRecord full = null;
-    TreeMap<Long, SyncRecord> deltas = new TreeMap<>();
-    if (broadcast != null) {
-      for (Map.Entry<String, SyncRecord> e : broadcast) {
-        if (e.getKey().equals("full")) {
-          full = e.getValue();
-        } else {
-          deltas.put(e.getValue().version, e.getValue());
-        }
+  /** A fresh start: the replica, the global model and the base are the config's initial model. */
+  private void startFresh() {
+    global = new Dlrm(config.model);
+    globalTensors = ModelTensors.of(global);
+    globalVersion = 0;
+    globalEpoch = 0;
+    local = new Dlrm(config.model);
+    localTensors = ModelTensors.of(local);
+    base = globalTensors.copy();
+    baseVersion = globalVersion;
+    seq = -1;
+    inFlight = new java.util.ArrayDeque<>();
+    lastSendMs = System.currentTimeMillis();
+  }
+
+  /**
+   * After a restore, with the new epoch's full model installed as the global model: the replica
+   * becomes that model with every restored change merged in, and each restored change goes to the
+   * merger as an update (with the scores and counts behind it), in flight like any other.
+   */
+  private void resumeFromRestore(Collector<LearnerUpdate> out) {
+    local = new Dlrm(config.model);
+    localTensors = ModelTensors.of(local);
+    localTensors.setFrom(globalTensors);
+    base = globalTensors.copy();
+    baseVersion = globalVersion;
+    seq = -1;
+    inFlight = new java.util.ArrayDeque<>();
+    lastSendMs = System.currentTimeMillis();
+    for (RestoredWork w : restoredWork) {
+      ChunkDelta change = ChunkDelta.decode(w.delta(), localTensors);
+      if (change.isEmpty() && w.scores().length == 0 && w.trained() == 0 && w.skipped() == 0) {
+        continue;
       }
+      // Three-way, as the merger does: with one learner the global model equals the change's
+      // before-values, so the replica takes its after-values exactly.
+      change.mergeInto(localTensors);
+      local.weightsChangedInPlace();
+      LearnerUpdate u = newUpdate();
+      u.seq = ++seq;
+      u.delta = w.delta();
+      u.scores = w.scores();
+      u.labels = w.labels();
+      u.eventsTrained = w.trained();
+      u.skippedUpdates = w.skipped();
+      u.maxEventTime = w.maxEventTime();
+      maxEventTime = Math.max(maxEventTime, w.maxEventTime());
+      out.collect(u);
+      inFlight.addLast(new InFlight(u.seq, localTensors.copy(), lastSendMs, eventsTrainedTotal));
     }
-    if (full == null) {
-      fullBytes = Long.MAX_VALUE; // nothing to compact before the first full model arrives
-      global = new Dlrm(config.model);
-      globalTensors = ModelTensors.of(global);
-      globalVersion = 0;
-      globalEpoch = 0;
-      return;
+    LOG.info("learner {}: resumed at epoch {} version {}; {} restored update(s) sent, {} events buffered", subtask,
+        globalEpoch, globalVersion, inFlight.size(), buffer.size());
+    restoredWork = null;
+  }
+
+  private LearnerUpdate newUpdate() {
+    LearnerUpdate u = new LearnerUpdate();
+    u.learner = subtask;
+    u.epoch = minEpoch;
+    u.delta = EMPTY;
+    u.scores = new float[0];
+    u.labels = new byte[0];
+    u.maxEventTime = Long.MIN_VALUE;
+    return u;
+  }
+
+  private static final byte[] EMPTY = new byte[0];
+
+  /** Asks the merger, once, for the new epoch's full model (it may have sent it already). */
+  private void requestModel(Collector<LearnerUpdate> out) {
+    if (!fullRequested) {
+      LearnerUpdate u = newUpdate();
+      u.seq = -1;
+      u.requestsFull = true;
+      out.collect(u);
+      fullRequested = true;
     }
-    installFull(full);
-    fullBytes = full.payload.length;
-    deltaBytes = 0;
-    for (SyncRecord d : deltas.values()) {
-      if (d.epoch == globalEpoch && d.baseVersion == globalVersion) {
-        ChunkDelta.decode(d.payload, globalTensors).overwrite(globalTensors);
-        globalVersion = d.version;
-        deltaBytes += d.payload.length;
-      }
-    }
-    global.weightsChangedInPlace();
   }
 
   private void installFull(SyncRecord full) {
@@ -291,10 +337,12 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
 
   @Override
   public void processElement(TrainingEvent event, ReadOnlyContext ctx, Collector<LearnerUpdate> out) throws Exception {
-    ReadOnlyBroadcastState<String, SyncRecord> bs = ctx.getBroadcastState(GLOBAL_MODEL);
-    ensureModel(bs.immutableEntries());
-    if (!endTimerRegistered) {
-      // Fires when the (bounded) input ends: the watermark reaches its maximum only then.
+    if (local == null && !awaitingModel()) {
+      startFresh();
+    }
+    if (config.bounded && !endTimerRegistered) {
+      // Fires when the bounded input ends: the watermark reaches its maximum only then. An
+      // unbounded job never infers the end of its input, whatever its watermark does in a lull.
       ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
       endTimerRegistered = true;
     }
@@ -310,29 +358,42 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       bufferStartMs = System.currentTimeMillis();
     }
     buffer.add(event);
+    if (awaitingModel()) {
+      requestModel(out); // buffered until the new epoch's model arrives; nothing is trained on a stale one
+      return;
+    }
     if (config.maxWaitMs > 0 && waitTimerAt == Long.MIN_VALUE) {
       waitTimerAt = bufferStartMs + config.maxWaitMs;
       ctx.timerService().registerProcessingTimeTimer(waitTimerAt);
     }
     trainReady(k -> ctx.output(SCORES, k), out, false);
-    if (eventsSinceSend > 0 && syncTimerAt == Long.MIN_VALUE) {
-      // When the stream pauses, what was learned since the last update still reaches the merger.
+    ensureSyncTimer(ctx.timerService());
+  }
+
+  /** When the stream pauses, what was learned since the last update still reaches the merger. */
+  private void ensureSyncTimer(org.apache.flink.streaming.api.TimerService timers) {
+    if (!finished && eventsSinceSend > 0 && syncTimerAt == Long.MIN_VALUE) {
       syncTimerAt = Math.max(System.currentTimeMillis() + 1, lastSendMs + config.syncIntervalMs);
-      ctx.timerService().registerProcessingTimeTimer(syncTimerAt);
+      timers.registerProcessingTimeTimer(syncTimerAt);
     }
   }
 
   @Override
   public void onTimer(long timestamp, OnTimerContext ctx, Collector<LearnerUpdate> out) throws Exception {
-    ensureModel(ctx.getBroadcastState(GLOBAL_MODEL).immutableEntries());
     if (timestamp == Long.MAX_VALUE) {
-      // End of a bounded input: train what is left and send everything, in flight or not.
-      LOG.info("learner {}: input ended after {} events; sending its final update", subtask, eventsSeen);
-      trainReady(k -> ctx.output(SCORES, k), out, true);
-      send(out, true);
-      finished = true;
-      inputEndMs.add(System.currentTimeMillis());
+      if (!config.bounded) {
+        return; // a timer of a bounded run this unbounded one was restored from: the input has no end
+      }
+      inputEnded = true;
+      if (awaitingModel()) {
+        requestModel(out); // finishes once the model is there
+      } else {
+        finishInput(k -> ctx.output(SCORES, k), out);
+      }
       return;
+    }
+    if (local == null) {
+      return; // a timer from before a restore, while the model is still on its way
     }
     // Timers from before a restore match neither and are ignored; two of ours at the same
     // millisecond fire once, so both are checked.
@@ -345,6 +406,7 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
         waitTimerAt = Math.max(now + 1, holding ? now + config.maxWaitMs : bufferStartMs + config.maxWaitMs);
         ctx.timerService().registerProcessingTimeTimer(waitTimerAt);
       }
+      ensureSyncTimer(ctx.timerService()); // the partial batch just trained must reach the merger in a lull too
     }
     if (timestamp == syncTimerAt) {
       syncTimerAt = Long.MIN_VALUE;
@@ -358,6 +420,18 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
         ctx.timerService().registerProcessingTimeTimer(syncTimerAt);
       }
     }
+  }
+
+  /** End of a bounded input: train what is left and send everything, in flight or not. */
+  private void finishInput(java.util.function.Consumer<KafkaOut> scored, Collector<LearnerUpdate> out) {
+    if (finished) {
+      return;
+    }
+    LOG.info("learner {}: input ended after {} events; sending its final update", subtask, eventsSeen);
+    trainReady(scored, out, true);
+    send(out, true);
+    finished = true;
+    inputEndMs.add(System.currentTimeMillis());
   }
 
   /**
@@ -466,8 +540,7 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     if (localTensors.lines() != null) {
       localTensors.lines().clearDirty(); // a quantized replica's changes so far are in this update
     }
-    LearnerUpdate u = new LearnerUpdate();
-    u.learner = subtask;
+    LearnerUpdate u = newUpdate();
     u.seq = ++seq;
     u.delta = delta.encode();
     u.scores = pendingScores.scores();
@@ -495,11 +568,25 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
 
   @Override
   public void processBroadcastElement(SyncRecord sync, Context ctx, Collector<LearnerUpdate> out) throws Exception {
-    BroadcastState<String, SyncRecord> bs = ctx.getBroadcastState(GLOBAL_MODEL);
-    ensureModel(bs.immutableEntries());
     if (sync.epoch < Math.max(globalEpoch, minEpoch)) {
       droppedSyncs.inc(); // from before the merger's last restore
       return;
+    }
+    if (local == null) {
+      if (!awaitingModel()) {
+        startFresh();
+      } else if (!sync.full) {
+        droppedSyncs.inc(); // restored: only the new epoch's full model can be the base
+        return;
+      } else {
+        installFull(sync);
+        resumeFromRestore(out);
+        afterSync(sync, ctx, out);
+        if (!buffer.isEmpty() && !finished) {
+          trainReady(k -> ctx.output(SCORES, k), out, false);
+        }
+        return;
+      }
     }
     ModelTensors previousGlobal = null;
     ChunkDelta change = null;
@@ -507,43 +594,18 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     if (sync.full) {
       previousGlobal = globalTensors;
       installFull(sync);
-      bs.clear();
-      bs.put("full", sync);
-      deltaBytes = 0;
-      fullBytes = sync.payload.length;
     } else if (sync.epoch == globalEpoch && sync.baseVersion == globalVersion) {
       change = ChunkDelta.decode(sync.payload, globalTensors);
       previousValues = change.valuesIn(globalTensors);
       change.overwrite(globalTensors);
       global.weightsChangedInPlace();
       globalVersion = sync.version;
-      bs.put("d" + sync.version, sync);
-      deltaBytes += sync.payload.length;
-      if (deltaBytes > fullBytes) {
-        // The deltas since the last full model outgrew it: keep the global model itself instead.
-        // Every learner sees the same messages, so every learner compacts at the same version and
-        // the broadcast state stays identical everywhere.
-        SyncRecord compacted = new SyncRecord();
-        compacted.epoch = globalEpoch;
-        compacted.version = globalVersion;
-        compacted.full = true;
-        compacted.baseVersion = -1;
-        compacted.payload = SnapshotCodec.encode(global, true);
-        compacted.eventsTrained = sync.eventsTrained;
-        compacted.mergedSeq = sync.mergedSeq;
-        bs.clear();
-        bs.put("full", compacted);
-        deltaBytes = 0;
-        fullBytes = compacted.payload.length;
-      }
     } else {
       droppedSyncs.inc(); // a delta that does not follow our version: wait for the next full model
       return;
     }
-    if (sync.last) {
-      finalModels.add(subtask + ":" + globalVersion + ":" + globalTensors.checksum());
-    }
     if (finished) {
+      afterSync(sync, ctx, out);
       return;
     }
     long merged = sync.mergedSeqOf(subtask);
@@ -575,6 +637,7 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
         }
       }
       local.weightsChangedInPlace();
+      afterSync(sync, ctx, out);
       return;
     }
     local.weightsChangedInPlace();
@@ -582,6 +645,21 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     baseVersion = globalVersion;
     if (newest != null && !buffer.isEmpty()) {
       trainReady(k -> ctx.output(SCORES, k), out, false); // an acknowledgement may release a learner held back by staleness
+    }
+    afterSync(sync, ctx, out);
+  }
+
+  /**
+   * After any sync message: report the final model of a bounded run, and finish a bounded input
+   * that ended while this learner had no event to hear it with (its watermark says so; the merger
+   * sends a full model when the input ends, so every learner gets here).
+   */
+  private void afterSync(SyncRecord sync, Context ctx, Collector<LearnerUpdate> out) {
+    if (config.bounded && !finished && (inputEnded || ctx.currentWatermark() == Long.MAX_VALUE)) {
+      finishInput(k -> ctx.output(SCORES, k), out);
+    }
+    if (sync.last) {
+      finalModels.add(subtask + ":" + globalVersion + ":" + globalTensors.checksum());
     }
   }
 
@@ -595,35 +673,50 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
   @Override
   public void snapshotState(FunctionSnapshotContext ctx) throws Exception {
     checkpointed.clear();
-    if (local == null) {
-      if (restoredState != null) {
-        checkpointed.add(restoredState); // restored but no input since: keep it as it was
+    if (awaitingModel()) {
+      // Restored and the model not here yet: keep each restored change as it was, and the events.
+      for (RestoredWork w : restoredWork) {
+        checkpointed.add(writeState(w, List.of()));
+      }
+      if (!buffer.isEmpty()) {
+        checkpointed.add(writeState(null, buffer));
       }
       return;
     }
-    checkpointed.add(writeState());
+    if (local == null) {
+      return; // nothing seen yet
+    }
+    // What the merger has not seen: the change since the last update left (or since the base).
+    ModelTensors from = inFlight.isEmpty() ? base : inFlight.peekLast().sentPoint();
+    RestoredWork unsent = new RestoredWork(ChunkDelta.between(from, localTensors, true).encode(),
+        pendingScores.scores(), pendingScores.labels(), pendingTrained, pendingSkipped, maxEventTime);
+    checkpointed.add(writeState(unsent, buffer));
   }
 
-  private byte[] writeState() throws IOException {
+  /**
+   * Version 1 of the learner state: magic, version; whether a change follows, and then the encoded
+   * ChunkDelta, the scores and labels behind it, events trained, updates skipped and the latest
+   * event time; then the buffered events.
+   */
+  private byte[] writeState(RestoredWork w, List<TrainingEvent> events) throws IOException {
     ByteArrayOutputStream bytes = StateBytes.bufferFor(lastStateBytes);
     DataOutputStream o = new DataOutputStream(bytes);
-    o.writeInt(subtask);
-    o.writeLong(seq);
-    o.writeLong(baseVersion);
-    o.writeBoolean(endTimerRegistered);
-    o.writeBoolean(finished);
-    o.writeLong(eventsTrainedTotal);
-    writeBytes(o, SnapshotCodec.encode(local, true));
-    base.writeTo(o);
-    o.writeInt(inFlight.size());
-    for (InFlight f : inFlight) {
-      o.writeLong(f.seq());
-      o.writeLong(f.sentAtMs());
-      o.writeLong(f.eventsAtSend());
-      f.sentPoint().writeTo(o);
+    o.writeInt(STATE_MAGIC);
+    o.writeInt(STATE_VERSION);
+    o.writeBoolean(w != null);
+    if (w != null) {
+      writeBytes(o, w.delta());
+      o.writeInt(w.scores().length);
+      for (int i = 0; i < w.scores().length; i++) {
+        o.writeFloat(w.scores()[i]);
+        o.writeByte(w.labels()[i]);
+      }
+      o.writeLong(w.trained());
+      o.writeLong(w.skipped());
+      o.writeLong(w.maxEventTime());
     }
-    o.writeInt(buffer.size());
-    for (TrainingEvent e : buffer) {
+    o.writeInt(events.size());
+    for (TrainingEvent e : events) {
       o.writeUTF(e.eventId);
       o.writeUTF(e.key);
       o.writeLong(e.eventTime);
@@ -636,41 +729,33 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
         o.writeLong(c);
       }
     }
-    o.writeLong(bufferStartMs);
-    pendingScores.writeTo(o);
-    o.writeLong(pendingTrained);
-    o.writeLong(pendingSkipped);
-    o.writeLong(eventsSinceSend);
-    o.writeLong(maxEventTime);
     o.flush();
     lastStateBytes = bytes.size();
     return bytes.toByteArray();
   }
 
-  private void readState(byte[] state) throws IOException {
+  /** Reads one state: appends its events to the buffer and returns its change (empty if none). */
+  private RestoredWork readState(byte[] state) throws IOException {
     DataInputStream in = new DataInputStream(new ByteArrayInputStream(state));
-    int was = in.readInt();
-    if (was != subtask) {
-      throw new IllegalStateException("learner " + subtask + " was given the state of learner " + was);
+    int magic = in.readInt();
+    int version = in.readInt();
+    if (magic != STATE_MAGIC || version != STATE_VERSION) {
+      throw new org.apache.flink.runtime.execution.SuppressRestartsException(new IllegalStateException(
+          "learner state of an unknown format (magic " + Integer.toHexString(magic) + ", version " + version
+              + "; this release reads version " + STATE_VERSION + "): the checkpoint was written by another "
+              + "tinyrec release. Restore it with that release, or start without --restore-from"));
     }
-    seq = in.readLong();
-    baseVersion = in.readLong();
-    endTimerRegistered = in.readBoolean();
-    finished = in.readBoolean();
-    eventsTrainedTotal = in.readLong();
-    local = SnapshotCodec.decode(readBytes(in));
-    localTensors = ModelTensors.of(local);
-    base = localTensors.copy();
-    base.readFrom(in);
-    inFlight = new java.util.ArrayDeque<>();
-    int flying = in.readInt();
-    for (int i = 0; i < flying; i++) {
-      long s = in.readLong();
-      long at = in.readLong();
-      long eventsAt = in.readLong();
-      ModelTensors point = localTensors.copy();
-      point.readFrom(in);
-      inFlight.addLast(new InFlight(s, point, at, eventsAt));
+    RestoredWork w = new RestoredWork(EMPTY, new float[0], new byte[0], 0, 0, Long.MIN_VALUE);
+    if (in.readBoolean()) {
+      byte[] delta = readBytes(in);
+      int n = in.readInt();
+      float[] scores = new float[n];
+      byte[] labels = new byte[n];
+      for (int i = 0; i < n; i++) {
+        scores[i] = in.readFloat();
+        labels[i] = in.readByte();
+      }
+      w = new RestoredWork(delta, scores, labels, in.readLong(), in.readLong(), in.readLong());
     }
     int n = in.readInt();
     for (int i = 0; i < n; i++) {
@@ -690,13 +775,14 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       }
       buffer.add(e);
     }
-    bufferStartMs = in.readLong();
-    pendingScores.readFrom(in);
-    pendingTrained = in.readLong();
-    pendingSkipped = in.readLong();
-    eventsSinceSend = in.readLong();
-    maxEventTime = in.readLong();
+    return w;
   }
+
+  /**
+   * A change the merger had not seen when the checkpoint was taken (the encoded ChunkDelta may be
+   * empty of chunks), with the scores, labels and counts of the events behind it.
+   */
+  record RestoredWork(byte[] delta, float[] scores, byte[] labels, long trained, long skipped, long maxEventTime) {}
 
   private static void writeBytes(DataOutputStream o, byte[] b) throws IOException {
     o.writeInt(b.length);

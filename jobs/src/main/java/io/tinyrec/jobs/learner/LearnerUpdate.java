@@ -8,7 +8,14 @@ package io.tinyrec.jobs.learner;
 public class LearnerUpdate {
   /** Learner subtask index. */
   public int learner;
-  /** Per-learner sequence number, from 0. */
+  /** The epoch the learner runs in (the checkpoint id it was restored from, 0 on a fresh start). */
+  public long epoch;
+  /**
+   * Not a change: a learner restored from a checkpoint asks for the epoch's full model, which it
+   * needs before it can train (the merger may have sent it already).
+   */
+  public boolean requestsFull;
+  /** Per-learner sequence number within the epoch, from 0. */
   public long seq;
   /** The encoded ChunkDelta (may be empty of chunks). */
   public byte[] delta;

@@ -64,6 +64,9 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
   static final long HEARTBEAT_MS = 200;
   /** How often the metric gauges' AUC, log loss and NE are recomputed. */
   static final long GAUGE_REFRESH_MS = 1000;
+  /** First int of the merger's state; the version that follows says how the rest is laid out. */
+  static final int STATE_MAGIC = 0x544D5247; // "TMRG"
+  static final int STATE_VERSION = 1;
   /** Accumulator: "version:checksum" of the final model of a bounded run. */
   public static final String FINAL_MODEL_ACCUMULATOR = "merger-final-model";
 
@@ -87,7 +90,12 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
   private transient int versionsSinceFull;
   private transient boolean needFull;
   private transient boolean endTimerRegistered;
-  private transient int learnersDone;
+  /** When the heartbeat timer fires next; Long.MIN_VALUE until this run registered one. */
+  private transient long nextHeartbeatAt;
+  /** Learners that sent their final update in this epoch, and whether the bounded input ended. */
+  private transient java.util.BitSet learnersDone;
+  private transient boolean inputEnded;
+  private transient boolean ended;
 
   private transient SingleObjectCodec<ModelSync> syncCodec;
   private transient SingleObjectCodec<ModelSnapshot> snapshotCodec;
@@ -126,10 +134,15 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
       LOG.info("merger restored from checkpoint {} at version {}, {} events trained", restoredFrom, version,
           eventsTrained);
     }
-    if (mergedSeq.length != config.learners) {
-      throw new IllegalStateException("the checkpoint was taken with --learners " + mergedSeq.length
-          + "; restoring it with --learners " + config.learners + " is not supported");
+    if (restored != null && mergedSeq.length != config.learners) {
+      LOG.info("rescaled from {} to {} learners", mergedSeq.length, config.learners);
     }
+    // Learners number their updates afresh in each epoch; whatever they sent before the checkpoint
+    // is merged already (or replayed from the channel state, and then merged as it comes).
+    mergedSeq = new long[config.learners];
+    Arrays.fill(mergedSeq, -1);
+    learnersDone = new java.util.BitSet();
+    nextHeartbeatAt = Long.MIN_VALUE;
     epoch = restoredFrom;
     needFull = true;
     lastSnapshotMs = System.currentTimeMillis();
@@ -157,19 +170,20 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
 
   @Override
   public void processElement(LearnerUpdate u, Context ctx, Collector<KafkaOut> out) throws Exception {
-    if (!endTimerRegistered) {
-      ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
-      ctx.timerService().registerProcessingTimeTimer(System.currentTimeMillis() + HEARTBEAT_MS);
-      endTimerRegistered = true;
-    }
+    registerTimers(ctx);
     if (needFull) {
       publishFull(out, false);
       needFull = false;
     }
+    if (u.requestsFull) {
+      return; // a restored learner asking for the epoch's model: sent above, or sent before
+    }
     ChunkDelta merged = ChunkDelta.decode(u.delta, tensors).mergeInto(tensors);
     model.weightsChangedInPlace();
     version++;
-    mergedSeq[u.learner] = u.seq;
+    if (u.epoch == epoch && u.learner < mergedSeq.length) {
+      mergedSeq[u.learner] = u.seq; // an update of an earlier epoch (replayed channel state) acknowledges nothing
+    }
     eventsTrained += u.eventsTrained;
     skippedUpdates += u.skippedUpdates;
     model.setCounters(eventsTrained, skippedUpdates);
@@ -177,8 +191,8 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
     for (int i = 0; i < u.scores.length; i++) {
       metrics.add(u.scores[i], u.labels[i] != 0);
     }
-    if (u.last) {
-      learnersDone++;
+    if (u.last && u.epoch == epoch) {
+      learnersDone.set(u.learner);
     }
     if (++versionsSinceFull >= config.fullSyncEvery) {
       publishFull(out, false);
@@ -193,13 +207,32 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
       lastGaugeMs = now;
     }
     if (now - lastSnapshotMs >= config.snapshotInterval.toMillis()) {
-      publishSnapshot(ctx, ctx.timerService().currentWatermark());
+      publishSnapshot(ctx);
+    }
+    if (inputEnded && !ended && learnersDone.cardinality() >= config.learners) {
+      endOfInput(ctx, out);
+    }
+  }
+
+  /**
+   * The heartbeat (one chain per run, however many timers a restore brought back) and, under
+   * {@code --bounded} only, the end-of-input timer. An unbounded job never infers its end.
+   */
+  private void registerTimers(Context ctx) {
+    if (nextHeartbeatAt == Long.MIN_VALUE) {
+      nextHeartbeatAt = System.currentTimeMillis() + HEARTBEAT_MS;
+      ctx.timerService().registerProcessingTimeTimer(nextHeartbeatAt);
+    }
+    if (config.bounded && !endTimerRegistered) {
+      ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
+      endTimerRegistered = true;
     }
   }
 
   @Override
   public void onTimer(long timestamp, OnTimerContext ctx, Collector<KafkaOut> out) throws Exception {
     if (ctx.timeDomain() == org.apache.flink.streaming.api.TimeDomain.PROCESSING_TIME) {
+      boolean ours = timestamp == nextHeartbeatAt;
       // Restored timers fire at once after a restore: the learners get the new epoch's model
       // even if every one of them is waiting for an acknowledgement and sends nothing.
       if (needFull) {
@@ -209,16 +242,36 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
       // When the stream pauses, the last updates still reach serving one snapshot interval later.
       if (lastSnapshotVersion != version
           && System.currentTimeMillis() - lastSnapshotMs >= config.snapshotInterval.toMillis()) {
-        publishSnapshot(ctx, ctx.timerService().currentWatermark());
+        publishSnapshot(ctx);
       }
-      ctx.timerService().registerProcessingTimeTimer(System.currentTimeMillis() + HEARTBEAT_MS);
+      if (ours || nextHeartbeatAt == Long.MIN_VALUE) {
+        nextHeartbeatAt = Long.MIN_VALUE;
+        registerTimers(ctx); // the next beat; a restored timer starts this run's chain
+      }
       return;
     }
-    // Every learner has passed the end of a bounded input and sent its final update.
+    if (!config.bounded || ended) {
+      return; // an end timer of a bounded run this unbounded one was restored from
+    }
+    inputEnded = true;
+    if (learnersDone.cardinality() >= config.learners) {
+      endOfInput(ctx, out);
+    } else {
+      // Some learner saw no event since its restore and so has no timer of its own: a model on the
+      // broadcast side lets it see that its input ended and send its final update.
+      LOG.info("input ended; {} of {} learners reported their end, asking the rest", learnersDone.cardinality(),
+          config.learners);
+      publishFull(out, false);
+    }
+  }
+
+  /** Every learner has passed the end of a bounded input and sent its final update. */
+  private void endOfInput(Context ctx, Collector<KafkaOut> out) {
+    ended = true;
     LOG.info("input ended: final model version {}, {} events trained ({} learners reported their end)", version,
-        eventsTrained, learnersDone);
+        eventsTrained, learnersDone.cardinality());
     if (lastSnapshotVersion != version) {
-      publishSnapshot(ctx, maxEventTime);
+      publishSnapshot(ctx);
     }
     publishFull(out, true);
     var acc = new org.apache.flink.api.common.accumulators.ListAccumulator<String>();
@@ -244,7 +297,7 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
     out.collect(new KafkaOut(config.syncTopic, null, syncCodec.encode(m)));
   }
 
-  private void publishSnapshot(Context ctx, long watermark) {
+  private void publishSnapshot(Context ctx) {
     long t0 = System.nanoTime();
     byte[] codec = SnapshotCodec.encode(model, config.snapshotOptimizerState);
     CRC32 crc = new CRC32();
@@ -256,7 +309,9 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
     long now = System.currentTimeMillis();
     ModelSnapshot s = ModelSnapshot.newBuilder()
         .setModelName(config.modelName).setVersion(version).setEpoch(epoch).setCreatedAt(now)
-        .setEventTimeWatermark(watermark == Long.MIN_VALUE ? maxEventTime : Math.max(watermark, maxEventTime))
+        // The latest event time trained, never Flink's watermark: that one can run ahead of every
+        // event (to its maximum at the end of a bounded input).
+        .setEventTimeWatermark(maxEventTime)
         .setEventsTrained(eventsTrained).setConfig(new java.util.HashMap<>(config.modelConfigMap()))
         .setCodec(ByteBuffer.wrap(codec)).setChecksum(crc.getValue())
         .setMetrics(toAvro(all)).setWindowMetrics(toAvro(win)).setMetricsWindow(config.metricsWindow).build();
@@ -279,6 +334,8 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
     checkpointed.clear();
     ByteArrayOutputStream bytes = StateBytes.bufferFor(lastStateBytes);
     DataOutputStream o = new DataOutputStream(bytes);
+    o.writeInt(STATE_MAGIC);
+    o.writeInt(STATE_VERSION);
     o.writeLong(version);
     o.writeInt(mergedSeq.length);
     for (long s : mergedSeq) {
@@ -301,6 +358,14 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
 
   private void readState(byte[] state) throws IOException {
     DataInputStream in = new DataInputStream(new ByteArrayInputStream(state));
+    int magic = in.readInt();
+    int stateVersion = in.readInt();
+    if (magic != STATE_MAGIC || stateVersion != STATE_VERSION) {
+      throw new org.apache.flink.runtime.execution.SuppressRestartsException(new IllegalStateException(
+          "merger state of an unknown format (magic " + Integer.toHexString(magic) + ", version " + stateVersion
+              + "; this release reads version " + STATE_VERSION + "): the checkpoint was written by another "
+              + "tinyrec release. Restore it with that release, or start without --restore-from"));
+    }
     version = in.readLong();
     mergedSeq = new long[in.readInt()];
     for (int i = 0; i < mergedSeq.length; i++) {
