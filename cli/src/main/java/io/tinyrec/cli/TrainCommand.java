@@ -156,7 +156,9 @@ public final class TrainCommand implements Callable<Integer> {
         webUiPort >= 0 ? " (web UI http://localhost:" + (webUiPort == 0 ? "<port>" : webUiPort) + ")" : "",
         checkpointDir.toAbsolutePath());
     if (!bounded) {
+      java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        stopping.set(true);
         try {
           LocalTrainRunner.cancelAndWait(client, Duration.ofSeconds(60));
           LocalTrainRunner.latestCheckpoint(checkpointDir).ifPresent(p ->
@@ -165,7 +167,14 @@ public final class TrainCommand implements Callable<Integer> {
           System.err.println("train: could not stop the job cleanly: " + e);
         }
       }, "tinyrec-train-stop"));
-      client.getJobExecutionResult().get();
+      try {
+        client.getJobExecutionResult().get();
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (stopping.get()) {
+          return 0; // stopped on request (Ctrl-C or a signal): the hook says where to resume from
+        }
+        throw e;
+      }
       return 0;
     }
     long t0 = System.nanoTime();

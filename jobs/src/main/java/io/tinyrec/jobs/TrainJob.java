@@ -43,6 +43,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 public final class TrainJob {
   /** Largest Kafka message the job writes or reads: a full model with optimizer state. */
   public static final int MAX_MESSAGE_BYTES = TopicDefaults.MAX_SNAPSHOT_BYTES;
+  /** The sync source's fetch size limits (soft: a larger message comes through alone). */
+  static final int SYNC_FETCH_BYTES = 4 << 20;
   /** Below the broker's default transaction.max.timeout.ms (15 min), or the sink never commits. */
   static final String TRANSACTION_TIMEOUT_MS = "600000";
 
@@ -88,8 +90,11 @@ public final class TrainJob {
         .setStartingOffsets(OffsetsInitializer.latest())
         .setDeserializer(new SyncRecordDeserializer())
         .setProperties(client)
-        .setProperty("max.partition.fetch.bytes", Integer.toString(MAX_MESSAGE_BYTES))
-        .setProperty("fetch.max.bytes", Integer.toString(MAX_MESSAGE_BYTES))
+        // Small fetches: Kafka still returns a message larger than these limits, alone. At the
+        // largest message size a fetch allocated 64 MB at once, and a TaskManager of Flink's default
+        // memory ran out of heap in the sync source.
+        .setProperty("max.partition.fetch.bytes", Integer.toString(SYNC_FETCH_BYTES))
+        .setProperty("fetch.max.bytes", Integer.toString(SYNC_FETCH_BYTES))
         .setProperty("commit.offsets.on.checkpoint", "false")
         .setProperty("fetch.max.wait.ms", "20")
         .build();
@@ -111,17 +116,18 @@ public final class TrainJob {
         .process(new Merger(c)).uid("merger").name("merger").setParallelism(1).setMaxParallelism(1)
         .setBufferTimeout(0);
 
-    merged.sinkTo(atLeastOnceSink(c, "0")).uid("sync-sink").name("sync sink").setParallelism(1);
-    merged.getSideOutput(Merger.SNAPSHOTS).sinkTo(exactlyOnceSink(c, "models")).uid("models-sink").name("models sink")
+    long fullBytes = fullModelBytes(c);
+    merged.sinkTo(atLeastOnceSink(c, "0", fullBytes)).uid("sync-sink").name("sync sink").setParallelism(1);
+    merged.getSideOutput(Merger.SNAPSHOTS).sinkTo(exactlyOnceSink(c, "models", fullBytes)).uid("models-sink").name("models sink")
         .setParallelism(1);
-    learned.getSideOutput(Learner.SCORES).sinkTo(atLeastOnceSink(c, "5")).uid("scores-sink").name("scores sink")
+    learned.getSideOutput(Learner.SCORES).sinkTo(atLeastOnceSink(c, "5", 0)).uid("scores-sink").name("scores sink")
         .setParallelism(c.learners);
-    decoded.getSideOutput(EventDecoder.DEAD_LETTERS).sinkTo(atLeastOnceSink(c, "5")).uid("dlq-sink").name("dlq sink")
+    decoded.getSideOutput(EventDecoder.DEAD_LETTERS).sinkTo(atLeastOnceSink(c, "5", 0)).uid("dlq-sink").name("dlq sink")
         .setParallelism(c.learners);
   }
 
-  private static KafkaSink<KafkaOut> exactlyOnceSink(TrainJobConfig c, String name) {
-    Properties p = producerProperties(c);
+  private static KafkaSink<KafkaOut> exactlyOnceSink(TrainJobConfig c, String name, long largest) {
+    Properties p = producerProperties(c, largest);
     p.setProperty("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
     return KafkaSink.<KafkaOut>builder()
         .setBootstrapServers(c.bootstrapServers)
@@ -132,8 +138,8 @@ public final class TrainJob {
         .build();
   }
 
-  private static KafkaSink<KafkaOut> atLeastOnceSink(TrainJobConfig c, String lingerMs) {
-    Properties p = producerProperties(c);
+  private static KafkaSink<KafkaOut> atLeastOnceSink(TrainJobConfig c, String lingerMs, long largest) {
+    Properties p = producerProperties(c, largest);
     p.setProperty("linger.ms", lingerMs);
     return KafkaSink.<KafkaOut>builder()
         .setBootstrapServers(c.bootstrapServers)
@@ -143,12 +149,29 @@ public final class TrainJob {
         .build();
   }
 
-  private static Properties producerProperties(TrainJobConfig c) {
+  /**
+   * A producer whose buffer holds a few of the largest messages it sends (full models, snapshots)
+   * rather than four times the largest message Kafka allows: each sink has its own producer, and at
+   * 256 MB apiece they could take a default TaskManager's whole heap.
+   */
+  private static Properties producerProperties(TrainJobConfig c, long largest) {
     Properties p = c.kafkaClientProperties();
-    p.setProperty("max.request.size", Integer.toString(MAX_MESSAGE_BYTES));
-    p.setProperty("buffer.memory", Long.toString(4L * MAX_MESSAGE_BYTES));
+    long buffer = Math.min(4L * MAX_MESSAGE_BYTES, Math.max(32L << 20, 4 * largest));
+    p.setProperty("max.request.size", Long.toString(Math.min(MAX_MESSAGE_BYTES, buffer)));
+    p.setProperty("buffer.memory", Long.toString(buffer));
     p.setProperty("linger.ms", "5");
     return p;
+  }
+
+  /**
+   * Bytes of the largest message the merger sends: a full model with its optimizer state (and,
+   * quantized, the FP32 cache lines every learner may have sent), plus room for the envelope.
+   */
+  public static long fullModelBytes(TrainJobConfig c) {
+    io.tinyrec.model.Dlrm fresh = new io.tinyrec.model.Dlrm(c.model);
+    long cache = fresh.embedding() instanceof io.tinyrec.model.nn.QuantizedRobeEmbedding q
+        ? (long) c.learners * q.array().fullCacheSnapshotBytes() : 0;
+    return io.tinyrec.model.codec.SnapshotCodec.encode(fresh, true).length + cache + 64 * 1024;
   }
 
   /**

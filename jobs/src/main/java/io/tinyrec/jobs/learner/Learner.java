@@ -113,6 +113,8 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
   private transient boolean fullRequested;
   /** A bounded input ended before the model was ready (after a restore): finish once it is. */
   private transient boolean inputEnded;
+  /** When this learner's state was restored (wall-clock ms), until its first batch after it; 0 otherwise. */
+  private transient long restoredAtMs;
   /** Bytes of the last checkpointed state, to size the next one's buffer. */
   private transient int lastStateBytes;
   private transient int subtask;
@@ -198,6 +200,7 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
         restoredWork.add(readState(s));
       }
       bufferStartMs = System.currentTimeMillis();
+      restoredAtMs = bufferStartMs;
       LOG.info("learner {}: restored {} state(s) with {} buffered events; waiting for the epoch {} model", subtask,
           restoredWork.size(), buffer.size(), minEpoch);
     }
@@ -214,6 +217,7 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     scoreLatencyMs = metrics.histogram("scoreLatencyMs", new DescriptiveStatisticsHistogram(10_000));
     metrics.gauge("modelVersion", () -> baseVersion);
     metrics.gauge("syncLagMs", () -> syncLagMs);
+    metrics.gauge("checkpointStateBytes", () -> lastStateBytes);
     finalModels = new org.apache.flink.api.common.accumulators.ListAccumulator<>();
     getRuntimeContext().addAccumulator(FINAL_MODELS_ACCUMULATOR, finalModels);
     firstEventMs = new org.apache.flink.api.common.accumulators.LongMinimum();
@@ -224,6 +228,7 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     heldMsTotal = new org.apache.flink.api.common.accumulators.LongCounter();
     getRuntimeContext().addAccumulator(STALENESS_HOLDS_ACCUMULATOR, holdsTotal);
     getRuntimeContext().addAccumulator(HELD_MS_ACCUMULATOR, heldMsTotal);
+    checkHeap();
     trainBatch = new Batch(config.batch);
     scoreBatch = new Batch(config.batch);
     scoresOut = new float[config.batch];
@@ -233,6 +238,43 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       // not trained by the interpreter (which, measured, cost the job about 2 s of a 15 s run).
       var w = io.tinyrec.model.train.JitWarmup.run(config.model, config.batch);
       LOG.info("learner {}: JIT warm-up {} batches in {} s", subtask, w.batches(), String.format("%.2f", w.seconds()));
+    }
+  }
+
+  /** Copies of the model a learner holds at most: replica, global, base, in flight, checkpoint buffers. */
+  static final int MODEL_COPIES_PER_LEARNER = 10;
+  /** ... and the merger: its model, full-model and snapshot encodings, checkpoint buffers. */
+  static final int MODEL_COPIES_PER_MERGER = 4;
+
+  /**
+   * Fails the job at once, saying what to set, when this TaskManager's heap cannot hold a learner
+   * in every slot (and the merger) with the headroom the garbage collector needs. Measured on the
+   * kaggle preset (12.8 MB of weights and Adagrad state): two learners and the merger on one
+   * TaskManager keep about 360 MB live; Flink's default TaskManager has a 512 MB heap and ran out of
+   * it, with 896 MB (managed fraction 0.1) it ran.
+   */
+  private void checkHeap() {
+    long model = io.tinyrec.jobs.TrainJob.fullModelBytes(config);
+    int slots = 1;
+    if (getRuntimeContext() instanceof org.apache.flink.streaming.api.operators.StreamingRuntimeContext s) {
+      slots = s.getTaskManagerRuntimeInfo().getConfiguration()
+          .get(org.apache.flink.configuration.TaskManagerOptions.NUM_TASK_SLOTS);
+    }
+    int learnersHere = Math.min(slots, config.learners);
+    long need = (long) learnersHere * MODEL_COPIES_PER_LEARNER * model + MODEL_COPIES_PER_MERGER * model
+        + (96L << 20);
+    long heap = Runtime.getRuntime().maxMemory();
+    long wanted = need * 10 / 7; // G1 needs headroom: about 70% of the heap live at most
+    LOG.info("learner {}: model {} MB; this TaskManager has {} MB of heap for {} slot(s); about {} MB needed",
+        subtask, model >> 20, heap >> 20, slots, wanted >> 20);
+    if (wanted > heap) {
+      throw new org.apache.flink.runtime.execution.SuppressRestartsException(new IllegalStateException(String.format(
+          "this TaskManager's heap (%d MB for %d slot(s)) is too small for %d learner(s) of this model: each holds "
+              + "about %d copies of its %d MB of weights and optimizer state, and the merger %d. Give each "
+              + "TaskManager at least %d MB of heap: set taskmanager.memory.task.heap.size: %dm, or "
+              + "taskmanager.memory.managed.fraction: 0.1 (the hashmap state backend keeps state on the heap and "
+              + "uses no managed memory), or give TaskManagers fewer slots", heap >> 20, slots, learnersHere,
+          MODEL_COPIES_PER_LEARNER, model >> 20, MODEL_COPIES_PER_MERGER, wanted >> 20, (wanted >> 20) + 64)));
     }
   }
 
@@ -502,6 +544,11 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       local.score(scoreBatch, scoresOut);
       emitScores(scored, events, false, scoresOut, now);
     }
+    if (restoredAtMs != 0) {
+      LOG.info("learner {}: first batch since the restore trained, {} ms after the state was read", subtask,
+          now - restoredAtMs);
+      restoredAtMs = 0;
+    }
     eventsSinceSend += n;
     eventsTrainedTotal += n;
     events.clear();
@@ -691,6 +738,8 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     RestoredWork unsent = new RestoredWork(ChunkDelta.between(from, localTensors, true).encode(),
         pendingScores.scores(), pendingScores.labels(), pendingTrained, pendingSkipped, maxEventTime);
     checkpointed.add(writeState(unsent, buffer));
+    LOG.debug("learner {}: checkpoint {}: {} state bytes ({} buffered events)", subtask, ctx.getCheckpointId(),
+        lastStateBytes, buffer.size());
   }
 
   /**

@@ -159,6 +159,7 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
     g.gauge("eventsTrained", () -> eventsTrained);
     g.gauge("skippedUpdates", () -> skippedUpdates);
     g.gauge("snapshotBytes", () -> lastSnapshotBytes);
+    g.gauge("checkpointStateBytes", () -> lastStateBytes);
     g.gauge("snapshotPublishMs", () -> lastSnapshotPublishMs);
     g.gauge("auc", () -> overall == null ? Double.NaN : overall.auc());
     g.gauge("logloss", () -> overall == null ? Double.NaN : overall.logloss());
@@ -354,6 +355,7 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
     o.flush();
     lastStateBytes = bytes.size();
     checkpointed.add(bytes.toByteArray());
+    LOG.debug("merger: checkpoint {}: {} state bytes", ctx.getCheckpointId(), lastStateBytes);
   }
 
   private void readState(byte[] state) throws IOException {

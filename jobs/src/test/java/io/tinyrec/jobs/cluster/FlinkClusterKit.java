@@ -100,6 +100,7 @@ public final class FlinkClusterKit implements AutoCloseable {
     c.put("restart-strategy.fixed-delay.attempts", "100");
     c.put("restart-strategy.fixed-delay.delay", "2 s");
     // A killed TaskManager is noticed in seconds rather than Flink's default 50 s.
+    c.put("cluster.evenly-spread-out-slots", "true"); // tasks on every TaskManager, as on a real cluster
     c.put("heartbeat.interval", "2000");
     c.put("heartbeat.timeout", "8000");
     c.put("metrics.reporter.prom.factory.class", "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
@@ -140,11 +141,27 @@ public final class FlinkClusterKit implements AutoCloseable {
     return "http://localhost:" + restPort;
   }
 
-  /** Starts one more TaskManager; returns its index for {@link #killTaskManager}. */
+  /** Starts one more TaskManager, whose resource id is {@code tm-<index>}; returns the index. */
   public int startTaskManager() throws Exception {
-    taskManagers.add(spawn("taskmanager-" + taskManagers.size(), "GET_TM_RESOURCE_PARAMS",
-        "org.apache.flink.runtime.taskexecutor.TaskManagerRunner"));
-    return taskManagers.size() - 1;
+    int i = taskManagers.size();
+    taskManagers.add(spawn("taskmanager-" + i, "GET_TM_RESOURCE_PARAMS",
+        "org.apache.flink.runtime.taskexecutor.TaskManagerRunner", "-D", "taskmanager.resource-id=tm-" + i));
+    return i;
+  }
+
+  /** The index of the TaskManager that runs subtask 0 of the job's vertex whose name starts so. */
+  public int taskManagerRunning(String jobId, String vertexName) throws Exception {
+    for (JsonNode v : rest("/jobs/" + jobId).get("vertices")) {
+      if (v.get("name").asText().startsWith(vertexName)) {
+        JsonNode sub = rest("/jobs/" + jobId + "/vertices/" + v.get("id").asText()).get("subtasks").get(0);
+        String tm = sub.path("taskmanager-id").asText();
+        if (tm.startsWith("tm-")) {
+          return Integer.parseInt(tm.substring(3));
+        }
+        throw new IllegalStateException("subtask 0 of " + vertexName + " runs on " + tm + ": " + sub);
+      }
+    }
+    throw new IllegalStateException("job " + jobId + " has no vertex named " + vertexName + "...");
   }
 
   /** kill -9 of a TaskManager process. */
