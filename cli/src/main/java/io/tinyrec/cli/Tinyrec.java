@@ -50,6 +50,12 @@ public final class Tinyrec implements Runnable {
         line.getErr().println("Try '" + line.getCommandSpec().qualifiedName() + " --help'.");
         return EXIT_USAGE;
       }
+      if (ex instanceof IllegalStateException && ex.getMessage() != null) {
+        // A condition the command explains (Kafka unreachable, a topic too small): the message says
+        // what happened and what to do; the stack of causes would bury it.
+        line.getErr().println(line.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
+        return 1;
+      }
       line.getErr().println(line.getCommandSpec().qualifiedName() + ": failed: " + ex);
       Throwable c = ex.getCause();
       while (c != null) {

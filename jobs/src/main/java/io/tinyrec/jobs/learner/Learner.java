@@ -367,8 +367,10 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
   private void installFull(SyncRecord full) {
     global = SnapshotCodec.decode(full.payload);
     if (!global.config().equals(config.model)) {
-      throw new IllegalStateException("the sync topic carries a model of another config: " + global.config()
-          + " (this job: " + config.model + "). Is another job using sync topic '" + config.syncTopic + "'?");
+      // No restart can fix this: fail the job at once, with the reason.
+      throw new org.apache.flink.runtime.execution.SuppressRestartsException(new IllegalStateException(
+          "the sync topic carries a model of another config: " + global.config() + " (this job: " + config.model
+              + "). Is another job using sync topic '" + config.syncTopic + "'? Give each job its own topics"));
     }
     globalTensors = ModelTensors.of(global);
     globalVersion = full.version;
@@ -400,13 +402,13 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       bufferStartMs = System.currentTimeMillis();
     }
     buffer.add(event);
-    if (awaitingModel()) {
-      requestModel(out); // buffered until the new epoch's model arrives; nothing is trained on a stale one
-      return;
-    }
     if (config.maxWaitMs > 0 && waitTimerAt == Long.MIN_VALUE) {
       waitTimerAt = bufferStartMs + config.maxWaitMs;
       ctx.timerService().registerProcessingTimeTimer(waitTimerAt);
+    }
+    if (awaitingModel()) {
+      requestModel(out); // buffered until the new epoch's model arrives; nothing is trained on a stale one
+      return;
     }
     trainReady(k -> ctx.output(SCORES, k), out, false);
     ensureSyncTimer(ctx.timerService());
@@ -435,7 +437,13 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       return;
     }
     if (local == null) {
-      return; // a timer from before a restore, while the model is still on its way
+      if (timestamp == waitTimerAt) {
+        // The model is still on its way: look again later, so that the buffered events have a timer
+        // when it has come (timers cannot be set from the broadcast side, where it arrives).
+        waitTimerAt = System.currentTimeMillis() + config.maxWaitMs;
+        ctx.timerService().registerProcessingTimeTimer(waitTimerAt);
+      }
+      return;
     }
     // Timers from before a restore match neither and are ignored; two of ours at the same
     // millisecond fire once, so both are checked.
@@ -496,6 +504,15 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
    * bounded staleness holds the learner back, unless the buffer outgrew {@link #maxBuffered()}.
    */
   private void trainReady(java.util.function.Consumer<KafkaOut> scored, Collector<LearnerUpdate> out, boolean all) {
+    trainReady(scored, out, all, false);
+  }
+
+  /**
+   * As above; {@code fromBroadcast}: called where no timer can be set, so a partial batch with no
+   * wait timer pending is due now (it would otherwise wait for the next event, in a lull forever).
+   */
+  private void trainReady(java.util.function.Consumer<KafkaOut> scored, Collector<LearnerUpdate> out, boolean all,
+      boolean fromBroadcast) {
     while (!buffer.isEmpty()) {
       boolean held = !all && heldBack();
       if (held && buffer.size() <= maxBuffered()) {
@@ -514,7 +531,8 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       if (held) {
         stalenessOverruns.inc();
       }
-      boolean due = all || (config.maxWaitMs > 0 && System.currentTimeMillis() - bufferStartMs >= config.maxWaitMs);
+      boolean due = all || (config.maxWaitMs > 0 && (System.currentTimeMillis() - bufferStartMs >= config.maxWaitMs
+          || fromBroadcast && waitTimerAt == Long.MIN_VALUE));
       if (buffer.size() < config.batch && !due) {
         return;
       }
@@ -630,7 +648,7 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
         resumeFromRestore(out);
         afterSync(sync, ctx, out);
         if (!buffer.isEmpty() && !finished) {
-          trainReady(k -> ctx.output(SCORES, k), out, false);
+          trainReady(k -> ctx.output(SCORES, k), out, false, true);
         }
         return;
       }
@@ -691,7 +709,8 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     base.setFrom(globalTensors);
     baseVersion = globalVersion;
     if (newest != null && !buffer.isEmpty()) {
-      trainReady(k -> ctx.output(SCORES, k), out, false); // an acknowledgement may release a learner held back by staleness
+      // An acknowledgement may release a learner held back by staleness.
+      trainReady(k -> ctx.output(SCORES, k), out, false, true);
     }
     afterSync(sync, ctx, out);
   }
