@@ -9,6 +9,7 @@ import io.tinyrec.replay.Topics;
 import io.tinyrec.schemas.ModelSnapshot;
 import io.tinyrec.schemas.SingleObjectCodec;
 import io.tinyrec.schemas.TopicDefaults;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -116,6 +117,11 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--json", description = "At the end of a bounded run, print one JSON line with the results.")
   boolean json;
 
+  /** The job ended by itself; the shutdown hook then has nothing to stop. */
+  private final java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
+  /** The job's configuration, once built. */
+  private TrainJobConfig config;
+
   @Override
   public Integer call() throws Exception {
     ModelConfig modelConfig = model.toConfig();
@@ -136,7 +142,7 @@ public final class TrainCommand implements Callable<Integer> {
     if (maxStaleness != null) {
       builder.maxStaleness(maxStaleness);
     }
-    TrainJobConfig config = builder.build();
+    config = builder.build();
     if (learners > 1 && modelConfig.optimizer() == ModelConfig.OptimizerKind.ADAGRAD
         && Math.max(modelConfig.lrDense(), modelConfig.lrEmbedding()) > 0.05f) {
       System.err.printf(java.util.Locale.ROOT, "train: warning: %d learners at Adagrad lr %.3g: each learner trains "
@@ -150,6 +156,7 @@ public final class TrainCommand implements Callable<Integer> {
       return 0;
     }
     Files.createDirectories(checkpointDir);
+    checkDiskRoom(config);
     JobClient client = LocalTrainRunner.start(config,
         new LocalTrainRunner.Options(checkpointDir, restoreFrom, webUiPort, 10));
     System.err.printf("train: job %s running on a local Flink cluster%s; checkpoints in %s%n", client.getJobID(),
@@ -159,6 +166,9 @@ public final class TrainCommand implements Callable<Integer> {
       java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         stopping.set(true);
+        if (finished.get()) {
+          return; // the job ended by itself (it failed): nothing to stop
+        }
         try {
           LocalTrainRunner.cancelAndWait(client, Duration.ofSeconds(60));
           LocalTrainRunner.latestCheckpoint(checkpointDir).ifPresent(p ->
@@ -173,12 +183,17 @@ public final class TrainCommand implements Callable<Integer> {
         if (stopping.get()) {
           return 0; // stopped on request (Ctrl-C or a signal): the hook says where to resume from
         }
-        throw e;
+        throw explained(e);
       }
       return 0;
     }
     long t0 = System.nanoTime();
-    JobExecutionResult result = client.getJobExecutionResult().get();
+    JobExecutionResult result;
+    try {
+      result = client.getJobExecutionResult().get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw explained(e);
+    }
     double wallSeconds = (System.nanoTime() - t0) / 1e9;
     Long first = result.getAccumulatorResult(io.tinyrec.jobs.learner.Learner.FIRST_EVENT_ACCUMULATOR);
     Long end = result.getAccumulatorResult(io.tinyrec.jobs.learner.Learner.INPUT_END_ACCUMULATOR);
@@ -217,6 +232,33 @@ public final class TrainCommand implements Callable<Integer> {
    * Creates missing topics as `topics create` would, and refuses to start when an existing models or
    * sync topic cannot hold this model. Returns the number of records in the events topic.
    */
+  /** The job's failure as one explained line when it is one users meet (a full disk), else as it is. */
+  private Exception explained(java.util.concurrent.ExecutionException e) throws IOException {
+    finished.set(true);
+    long oneCheckpoint = (1 + 2L * learners) * io.tinyrec.jobs.TrainJob.fullModelBytes(config);
+    boolean diskFull = Files.getFileStore(checkpointDir).getUsableSpace() < oneCheckpoint;
+    Optional<String> why = io.tinyrec.jobs.JobFailures.explain(e, checkpointDir.toAbsolutePath(),
+        LocalTrainRunner.latestCheckpoint(checkpointDir), diskFull);
+    return why.<Exception>map(w -> new IllegalStateException(w, e)).orElse(e);
+  }
+
+  /**
+   * Refuses to start when the checkpoint directory cannot hold the checkpoints Flink keeps (three,
+   * and one being written): each holds the merger's model with its optimizer state and each
+   * learner's unsent change, at most about twice the model apiece.
+   */
+  private void checkDiskRoom(TrainJobConfig c) throws IOException {
+    long model = io.tinyrec.jobs.TrainJob.fullModelBytes(c);
+    long needed = 4L * (1 + 2L * c.learners) * model;
+    long usable = Files.getFileStore(checkpointDir).getUsableSpace();
+    if (usable < needed) {
+      throw new IllegalStateException(String.format(java.util.Locale.ROOT, "--checkpoint-dir %s has %d MB free, "
+          + "but the checkpoints of this job (%d learner(s), a %d MB model; Flink keeps three and writes a fourth) "
+          + "need up to about %d MB: free space there or choose another directory; the job did not start",
+          checkpointDir.toAbsolutePath(), usable >> 20, c.learners, model >> 20, needed >> 20));
+    }
+  }
+
   static long prepareTopics(TrainJobConfig c, Map<String, String> kafka) throws Exception {
     try {
       return checkAndCreateTopics(c, kafka);
