@@ -82,10 +82,10 @@ class ContinuousTrainingIT {
     try {
       kit.produce(c.eventsTopic, rows.subList(0, 5_000));
       assertEquals(5_000, awaitTrained(c, n -> n >= 5_000, Duration.ofSeconds(90)), "trained before the lull");
-      Thread.sleep(45_000); // the lull: longer than withIdleness(30 s)
+      Thread.sleep(130_000); // the lull: minutes, over four times withIdleness(30 s)
       kit.produce(c.eventsTopic, rows.subList(5_000, 10_000));
       assertEquals(10_000, awaitTrained(c, n -> n >= 10_000, Duration.ofSeconds(60)),
-          "events after a 45 s lull are trained");
+          "events after a 130 s lull are trained");
       ModelSnapshot last = TrainJobIT.last(kit.snapshots(c.modelsTopic));
       assertTrue(Instant.ofEpochMilli(last.getEventTimeWatermark()).isBefore(Instant.parse("2100-01-01T00:00:00Z")),
           "the snapshot's event time is an event's, not the end of time: " + last.getEventTimeWatermark());
