@@ -33,6 +33,8 @@ public final class JobFailures {
   public static Optional<String> explain(Throwable failure, Path checkpointDir, Optional<Path> latestCheckpoint,
       boolean diskFull) {
     String resume = latestCheckpoint.map(p -> " Then resume with --restore-from " + p + ".").orElse("");
+    // The deepest cause that says what happened wins over the wrappers around it.
+    boolean threshold = false;
     for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
       String m = t.getMessage() == null ? "" : t.getMessage();
       String lower = m.toLowerCase(Locale.ROOT);
@@ -47,13 +49,14 @@ public final class JobFailures {
       if (t instanceof org.apache.flink.runtime.execution.SuppressRestartsException && t.getCause() != null) {
         return Optional.of("the job stopped: " + firstLine(t.getCause().getMessage()));
       }
-      if (lower.contains("exceeded checkpoint tolerable failure threshold")) {
-        return Optional.of(diskFull
-            ? "the job stopped: its checkpoints to " + checkpointDir + " kept failing because the disk is full. Free "
-                + "space there, or give --checkpoint-dir a larger disk." + resume
-            : "the job stopped: its checkpoints to " + checkpointDir + " kept failing (the log above says why for "
-                + "each)." + resume);
-      }
+      threshold |= lower.contains("exceeded checkpoint tolerable failure threshold");
+    }
+    if (threshold) {
+      return Optional.of(diskFull
+          ? "the job stopped: its checkpoints to " + checkpointDir + " kept failing because the disk is full. Free "
+              + "space there, or give --checkpoint-dir a larger disk." + resume
+          : "the job stopped: its checkpoints to " + checkpointDir + " kept failing (the log above says why for "
+              + "each)." + resume);
     }
     return Optional.empty();
   }

@@ -82,7 +82,17 @@ public final class LocalTrainRunner {
       try {
         s = client.getJobStatus().get(10, TimeUnit.SECONDS);
       } catch (Exception e) {
-        return JobStatus.FINISHED; // the mini cluster is gone with the job
+        // The mini cluster goes away with the job, and then its result is in. Until it is, a failed
+        // status call says nothing: look again, within the timeout.
+        var result = client.getJobExecutionResult();
+        if (result.isDone()) {
+          return statusOf(result);
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("the job's status is unknown after " + timeout + ": " + e, e);
+        }
+        Thread.sleep(100);
+        continue;
       }
       if (s.isGloballyTerminalState()) {
         return s;
@@ -91,6 +101,21 @@ public final class LocalTrainRunner {
         throw new IllegalStateException("job still " + s + " after " + timeout);
       }
       Thread.sleep(100);
+    }
+  }
+
+  /** The terminal status a completed job result stands for. */
+  private static JobStatus statusOf(java.util.concurrent.CompletableFuture<?> result) {
+    try {
+      result.getNow(null);
+      return JobStatus.FINISHED;
+    } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof org.apache.flink.runtime.client.JobCancellationException) {
+          return JobStatus.CANCELED;
+        }
+      }
+      return JobStatus.FAILED;
     }
   }
 

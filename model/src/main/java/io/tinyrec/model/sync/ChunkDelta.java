@@ -618,9 +618,15 @@ public final class ChunkDelta {
         int len = layout.chunkLength(i);
         int total = 0;
         int arrayLen = layout.array(i).length;
-        for (int c : idx[i]) {
+        for (int j = 0; j < idx[i].length; j++) {
+          int c = idx[i][j];
           if (c < 0 || c >= layout.chunkCount(i)) {
             throw new IllegalArgumentException("model delta chunk " + c + " is outside array " + i);
+          }
+          // The merge and the rebase find chunks by binary search: they must strictly increase.
+          if (j > 0 && c <= idx[i][j - 1]) {
+            throw new IllegalArgumentException("model delta chunks of array " + i + " are out of order: " + c
+                + " after " + idx[i][j - 1]);
           }
           total += Math.min(len, arrayLen - c * len);
         }

@@ -101,4 +101,42 @@ class ChunkDeltaTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ChunkDelta.decode(bytes, t));
     assertTrue(e.getMessage().contains("checksum"), e.getMessage());
   }
+
+  /** The merge and the rebase find chunks by binary search; a delta whose chunks do not increase is refused. */
+  @Test
+  void chunksOutOfOrderAreRefused() {
+    Dlrm m = model(ModelConfig.preset("small"));
+    ModelTensors t = ModelTensors.of(m);
+    ModelTensors before = t.copy();
+    train(m, 0, 3);
+    byte[] bytes = ChunkDelta.between(before, t, true).encode();
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    b.position(9);
+    boolean swapped = false;
+    for (int i = 0; i < t.tensorCount() && !swapped; i++) {
+      int at = b.position();
+      int k = b.getInt();
+      int[] idx = new int[k];
+      for (int j = 0; j < k; j++) {
+        idx[j] = b.getInt();
+      }
+      if (k >= 2) {
+        b.putInt(at + 4, idx[1]);
+        b.putInt(at + 8, idx[0]);
+        swapped = true;
+        break;
+      }
+      int total = 0;
+      for (int c : idx) {
+        total += Math.min(t.chunkLength(i), t.array(i).length - c * t.chunkLength(i));
+      }
+      b.position(b.position() + 8 * total); // after and before values
+    }
+    assertTrue(swapped, "the delta has an array with two changed chunks");
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(bytes, 0, bytes.length - 4);
+    b.putInt(bytes.length - 4, (int) crc.getValue());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ChunkDelta.decode(bytes, t));
+    assertTrue(e.getMessage().contains("out of order"), e.getMessage());
+  }
 }
