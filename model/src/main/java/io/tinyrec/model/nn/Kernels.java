@@ -11,6 +11,11 @@ package io.tinyrec.model.nn;
  */
 public final class Kernels {
   private static final boolean VECTOR = detectVector();
+  /**
+   * The quantization kernels are written for 16 floats per vector (with 128-bit byte and 256-bit
+   * short vectors beside them); at other widths the scalar ones run rather than emulated vectors.
+   */
+  private static final boolean QUANT_VECTOR = VECTOR && VectorKernels.L == 16;
 
   private Kernels() {}
 
@@ -18,7 +23,8 @@ public final class Kernels {
     if (Boolean.getBoolean("tinyrec.scalar")) {
       return false;
     }
-    return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    // The module check comes first: VectorKernels cannot even load without the module.
+    return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() && VectorKernels.usable();
   }
 
   /** Which implementation is in use: "vector-512" style, or "scalar". */
@@ -207,7 +213,7 @@ public final class Kernels {
   static void requantizeStochastic(int start, int end, int group, float[] w, int wOff, int levels, boolean fp16,
       boolean int4, byte[] codes, float[] sF, float[] bF, short[] sH, short[] bH, int key, float[] st, int sOff,
       short[] elemState, int[] scratch, float[] lanes) {
-    if (VECTOR) {
+    if (QUANT_VECTOR) {
       QuantVectorKernels.requantizeStochastic(start, end, group, w, wOff, levels, fp16, int4, codes, sF, bF, sH, bH, key, st,
           sOff, elemState, scratch, lanes);
       return;
@@ -310,7 +316,7 @@ public final class Kernels {
 
   /** dst[dOff + k] = (codes[cOff + k] & 0xFF) * scale + bias for k < n: a float32 multiply, then an add. */
   static void dequantizeInt8(int n, byte[] codes, int cOff, float scale, float bias, float[] dst, int dOff) {
-    if (VECTOR && n >= 16) {
+    if (QUANT_VECTOR && n >= 16) {
       QuantVectorKernels.dequantizeInt8(n, codes, cOff, scale, bias, dst, dOff);
       return;
     }

@@ -12,7 +12,24 @@ import jdk.incubator.vector.VectorSpecies;
  * with constant strides; docs/benchmarks.md records the tile-shape and packing measurements.
  */
 final class VectorKernels {
-  private static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
+  /**
+   * The machine's own vector width, never a wider one: a 512-bit species where the hardware has
+   * 256-bit registers is emulated, about 30x slower (measured: learn at 397 rows/s instead of 12,347
+   * with -XX:UseAVX=2). Wider than 512 bits (SVE) runs as 512.
+   */
+  static final VectorSpecies<Float> S = species();
+  /** Floats per vector: 16, 8 or 4. Kernels uses the scalar code below 128 bits. */
+  static final int L = S.length();
+
+  private static VectorSpecies<Float> species() {
+    int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+    return bits >= 512 ? FloatVector.SPECIES_512 : bits >= 256 ? FloatVector.SPECIES_256 : FloatVector.SPECIES_128;
+  }
+
+  /** Whether the machine has vectors of at least 128 bits for the vector code to use. */
+  static boolean usable() {
+    return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 128;
+  }
   private static final int ROWS = 8;
   private static final int KBLOCK = 128;
   /** Row tiles below which a B panel is read in place: too little reuse to pay for the copy. */
@@ -101,19 +118,19 @@ final class VectorKernels {
     for (; i + ROWS <= m; i += ROWS) {
       int aRow = aOff + i * ars;
       int cRow = cCol + i * ldc;
-      switch (width) {
-        case 48 -> GemmTiles.strided8x3(k0, k1, zero, a, aRow, ars, acs, b, bCol, ldb, c, cRow, ldc);
-        case 32 -> GemmTiles.strided8x2(k0, k1, zero, a, aRow, ars, acs, b, bCol, ldb, c, cRow, ldc);
-        default -> GemmTiles.strided8x1(k0, k1, zero, a, aRow, ars, acs, b, bCol, ldb, c, cRow, ldc);
+      switch (L) {
+        case 16 -> GemmTiles.strided8(width, k0, k1, zero, a, aRow, ars, acs, b, bCol, ldb, c, cRow, ldc);
+        case 8 -> GemmTiles8.strided8(width, k0, k1, zero, a, aRow, ars, acs, b, bCol, ldb, c, cRow, ldc);
+        default -> GemmTiles4.strided8(width, k0, k1, zero, a, aRow, ars, acs, b, bCol, ldb, c, cRow, ldc);
       }
     }
     for (; i < m; i++) {
       int aRow = aOff + i * ars;
       int cRow = cCol + i * ldc;
-      switch (width) {
-        case 48 -> GemmTiles.strided1x3(k0, k1, zero, a, aRow, ars, acs, b, bCol, ldb, c, cRow, ldc);
-        case 32 -> GemmTiles.strided1x2(k0, k1, zero, a, aRow, ars, acs, b, bCol, ldb, c, cRow, ldc);
-        default -> GemmTiles.strided1x1(k0, k1, zero, a, aRow, ars, acs, b, bCol, ldb, c, cRow, ldc);
+      switch (L) {
+        case 16 -> GemmTiles.strided1(width, k0, k1, zero, a, aRow, ars, acs, b, bCol, ldb, c, cRow, ldc);
+        case 8 -> GemmTiles8.strided1(width, k0, k1, zero, a, aRow, ars, acs, b, bCol, ldb, c, cRow, ldc);
+        default -> GemmTiles4.strided1(width, k0, k1, zero, a, aRow, ars, acs, b, bCol, ldb, c, cRow, ldc);
       }
     }
   }
@@ -124,10 +141,10 @@ final class VectorKernels {
     for (int i = 0; i < m8; i += ROWS) {
       int aBase = i * kl;
       int cRow = cCol + i * ldc;
-      switch (width) {
-        case 48 -> GemmTiles.packed8x3(kl, zero, aPanel, aBase, bPanel, c, cRow, ldc);
-        case 32 -> GemmTiles.packed8x2(kl, zero, aPanel, aBase, bPanel, c, cRow, ldc);
-        default -> GemmTiles.packed8x1(kl, zero, aPanel, aBase, bPanel, c, cRow, ldc);
+      switch (L) {
+        case 16 -> GemmTiles.packed8(width, kl, zero, aPanel, aBase, bPanel, c, cRow, ldc);
+        case 8 -> GemmTiles8.packed8(width, kl, zero, aPanel, aBase, bPanel, c, cRow, ldc);
+        default -> GemmTiles4.packed8(width, kl, zero, aPanel, aBase, bPanel, c, cRow, ldc);
       }
     }
   }
@@ -157,7 +174,7 @@ final class VectorKernels {
       }
       return;
     }
-    if (acs == 1 && kl % 2 == 0) {
+    if (L == 16 && acs == 1 && kl % 2 == 0) {
       // Row-major A: one 16-lane gather takes two steps of the tile's 8 rows.
       int[] map = new int[16];
       for (int r = 0; r < ROWS; r++) {
@@ -185,7 +202,7 @@ final class VectorKernels {
   private static void packPanel(float[] b, int col, int ldb, int k0, int k1, int width, float[] panel) {
     for (int p = k0, o = 0; p < k1; p++, o += width) {
       int src = col + p * ldb;
-      for (int q = 0; q < width; q += 16) {
+      for (int q = 0; q < width; q += L) {
         FloatVector.fromArray(S, b, src + q).intoArray(panel, o + q);
       }
     }
@@ -197,7 +214,7 @@ final class VectorKernels {
       int a = pi[p] * d * ld;
       int c = pj[p] * d * ld;
       int o = p * ld;
-      for (int b = 0; b < cols; b += 16) {
+      for (int b = 0; b < cols; b += L) {
         FloatVector acc = FloatVector.zero(S);
         for (int k = 0; k < d; k++) {
           int kk = k * ld + b;
@@ -215,7 +232,7 @@ final class VectorKernels {
       int a = pi[p] * d * ld;
       int c = pj[p] * d * ld;
       int o = p * ld;
-      for (int b = 0; b < cols; b += 16) {
+      for (int b = 0; b < cols; b += L) {
         FloatVector g = FloatVector.fromArray(S, dOut, o + b);
         for (int k = 0; k < d; k++) {
           int ia = a + k * ld + b;
@@ -230,15 +247,15 @@ final class VectorKernels {
   }
 
   static void columnSums(int m, int n, float[] x, int ld, float[] out) {
-    int n16 = n & ~15;
-    for (int j = 0; j < n16; j += 16) {
+    int nL = n & ~(L - 1);
+    for (int j = 0; j < nL; j += L) {
       FloatVector acc = FloatVector.zero(S);
       for (int i = 0; i < m; i++) {
         acc = acc.add(FloatVector.fromArray(S, x, i * ld + j));
       }
       acc.intoArray(out, j);
     }
-    for (int j = n16; j < n; j++) {
+    for (int j = nL; j < n; j++) {
       float acc = 0f;
       for (int i = 0; i < m; i++) {
         acc += x[i * ld + j];
@@ -248,15 +265,15 @@ final class VectorKernels {
   }
 
   static void addBiasInPlace(int m, int n, float[] y, int ld, float[] bias, boolean relu) {
-    int n16 = n & ~15;
+    int nL = n & ~(L - 1);
     FloatVector zero = FloatVector.zero(S);
     for (int i = 0; i < m; i++) {
       int row = i * ld;
-      for (int j = 0; j < n16; j += 16) {
+      for (int j = 0; j < nL; j += L) {
         FloatVector v = FloatVector.fromArray(S, y, row + j).add(FloatVector.fromArray(S, bias, j));
         (relu ? v.max(zero) : v).intoArray(y, row + j);
       }
-      for (int j = n16; j < n; j++) {
+      for (int j = nL; j < n; j++) {
         float v = y[row + j] + bias[j];
         y[row + j] = relu ? Math.max(v, 0f) : v;
       }
@@ -264,16 +281,16 @@ final class VectorKernels {
   }
 
   static void reluMaskInPlace(int m, int n, float[] y, float[] dy, int ld) {
-    int n16 = n & ~15;
+    int nL = n & ~(L - 1);
     FloatVector zero = FloatVector.zero(S);
     for (int i = 0; i < m; i++) {
       int row = i * ld;
-      for (int j = 0; j < n16; j += 16) {
+      for (int j = 0; j < nL; j += L) {
         FloatVector g = FloatVector.fromArray(S, dy, row + j);
         g.blend(zero, FloatVector.fromArray(S, y, row + j).compare(jdk.incubator.vector.VectorOperators.LE, 0f))
             .intoArray(dy, row + j);
       }
-      for (int j = n16; j < n; j++) {
+      for (int j = nL; j < n; j++) {
         if (y[row + j] <= 0f) {
           dy[row + j] = 0f;
         }
@@ -282,20 +299,20 @@ final class VectorKernels {
   }
 
   /**
-   * Transpose by 16-element gathers down each source column, written as one contiguous vector of
+   * Transpose by L-element gathers down each source column, written as one contiguous vector of
    * the destination row; columns are visited in panels of 64 so the gathered source lines stay in
    * L1. Measured at about 0.5 ns per float against 1.2 to 1.6 for blocked scalar loops.
    */
   static void transpose(int rows, int cols, float[] src, int srcOff, int lds, float[] dst, int dstOff, int ldd) {
-    int r16 = rows & ~15;
+    int r16 = rows & ~(L - 1);
     if (r16 > 0) {
-      int[] map = new int[16];
-      for (int k = 0; k < 16; k++) {
+      int[] map = new int[L];
+      for (int k = 0; k < L; k++) {
         map[k] = k * lds;
       }
       for (int j0 = 0; j0 < cols; j0 += 64) {
         int j1 = Math.min(cols, j0 + 64);
-        for (int i0 = 0; i0 < r16; i0 += 16) {
+        for (int i0 = 0; i0 < r16; i0 += L) {
           int s = srcOff + i0 * lds;
           int d = dstOff + i0;
           for (int j = j0; j < j1; j++) {
@@ -310,8 +327,8 @@ final class VectorKernels {
   }
 
   static void sgdInPlace(int n, float[] w, float[] g, float lr) {
-    int n16 = n & ~15;
-    for (int i = 0; i < n16; i += 16) {
+    int n16 = n & ~(L - 1);
+    for (int i = 0; i < n16; i += L) {
       FloatVector wv = FloatVector.fromArray(S, w, i);
       wv.sub(FloatVector.fromArray(S, g, i).mul(lr)).intoArray(w, i);
     }
@@ -321,8 +338,8 @@ final class VectorKernels {
   }
 
   static void adagradInPlace(int n, float[] w, float[] g, float[] s, int off, float lr, float eps) {
-    int end16 = off + (n & ~15);
-    for (int i = off; i < end16; i += 16) {
+    int end16 = off + (n & ~(L - 1));
+    for (int i = off; i < end16; i += L) {
       FloatVector gv = FloatVector.fromArray(S, g, i);
       // Written as mul then add (not fma) so the vector and scalar paths round identically.
       FloatVector sv = FloatVector.fromArray(S, s, i).add(gv.mul(gv));
@@ -340,8 +357,8 @@ final class VectorKernels {
 
   static void adagradInPlace(int n, float[] w, int wOff, float[] g, int gOff, float[] s, int sOff, float lr,
       float eps) {
-    int n16 = n & ~15;
-    for (int i = 0; i < n16; i += 16) {
+    int n16 = n & ~(L - 1);
+    for (int i = 0; i < n16; i += L) {
       FloatVector gv = FloatVector.fromArray(S, g, gOff + i);
       FloatVector sv = FloatVector.fromArray(S, s, sOff + i).add(gv.mul(gv));
       sv.intoArray(s, sOff + i);
@@ -356,17 +373,30 @@ final class VectorKernels {
     }
   }
 
-  /** c[i*ldc] (+)= dot(a[i*ars ..], b[..]) over k, for a single output column (the logit layer). */
+  /**
+   * c[i*ldc] (+)= dot(a[i*ars ..], b[..]) over k, for a single output column (the logit layer).
+   * The products go into 16 partial sums (term p into sum p mod 16, each a fused multiply-add chain
+   * in order of p), which are then added in order 0..15, then the terms past the last multiple of 16:
+   * the same arithmetic at every vector width, so a model scores and trains bit for bit alike on
+   * AVX-512, AVX2 and NEON (a lane reduction's order is the hardware's).
+   */
   private static void rowDots(int m, int k, float[] a, int aOff, int ars, float[] b, int bOff, float[] c, int cOff,
       int ldc, boolean accumulate) {
     int k16 = k & ~15;
+    float[] sums = new float[16];
     for (int i = 0; i < m; i++) {
       int ai = aOff + i * ars;
-      FloatVector acc = FloatVector.zero(S);
-      for (int p = 0; p < k16; p += 16) {
-        acc = FloatVector.fromArray(S, a, ai + p).fma(FloatVector.fromArray(S, b, bOff + p), acc);
+      for (int q = 0; q < 16; q += L) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int p = q; p < k16; p += 16) {
+          acc = FloatVector.fromArray(S, a, ai + p).fma(FloatVector.fromArray(S, b, bOff + p), acc);
+        }
+        acc.intoArray(sums, q);
       }
-      float s = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+      float s = 0f;
+      for (int q = 0; q < 16; q++) {
+        s += sums[q];
+      }
       for (int p = k16; p < k; p++) {
         s = Math.fma(a[ai + p], b[bOff + p], s);
       }
@@ -375,6 +405,8 @@ final class VectorKernels {
   }
 
   static void add16InPlace(float[] src, int srcOff, float[] dst, int dstOff) {
-    FloatVector.fromArray(S, dst, dstOff).add(FloatVector.fromArray(S, src, srcOff)).intoArray(dst, dstOff);
+    for (int q = 0; q < 16; q += L) {
+      FloatVector.fromArray(S, dst, dstOff + q).add(FloatVector.fromArray(S, src, srcOff + q)).intoArray(dst, dstOff + q);
+    }
   }
 }

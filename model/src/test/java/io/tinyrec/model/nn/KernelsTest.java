@@ -2,6 +2,7 @@ package io.tinyrec.model.nn;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -49,6 +50,22 @@ class KernelsTest {
    * output's fused products in order of k, so every path gives the bits of the plain loop
    * {@code s = fma(a[i][p], b[p][j], s)}: learn and the job depend on it for bit-exact training.
    */
+  /**
+   * The kernels run at the machine's own vector width, never a wider one that the JVM would
+   * emulate: a hard-coded 512-bit species made training 31x slower with -XX:UseAVX=2.
+   */
+  @Test
+  void kernelsUseTheMachinesOwnVectorWidth() {
+    String impl = Kernels.implementation();
+    System.out.println("kernels: " + impl);
+    org.junit.jupiter.api.Assumptions.assumeTrue(impl.startsWith("vector"), "the plain-Java fallback has no width");
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("vector-(\\d+) \\(preferred (\\d+)\\)").matcher(impl);
+    assertTrue(m.matches(), impl);
+    int used = Integer.parseInt(m.group(1));
+    int preferred = Integer.parseInt(m.group(2));
+    assertEquals(Math.min(512, preferred), used, impl);
+  }
+
   @Test
   void gemmShouldSumFusedProductsInOrderOfKOnEveryPath() {
     org.junit.jupiter.api.Assumptions.assumeTrue(Kernels.implementation().startsWith("vector"),
