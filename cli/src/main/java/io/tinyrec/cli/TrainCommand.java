@@ -286,7 +286,7 @@ public final class TrainCommand implements Callable<Integer> {
         ? (long) c.learners * q.array().fullCacheSnapshotBytes() : 0;
     long snapshotBytes = SnapshotCodec.encode(fresh, c.snapshotOptimizerState).length + 4096
         + (c.snapshotOptimizerState ? cache : 0);
-    long fullSyncBytes = SnapshotCodec.encode(fresh, true).length + 4096 + cache;
+    long fullSyncBytes = io.tinyrec.jobs.TrainJob.fullModelBytes(c);
     Map<String, Object> p = new HashMap<>(kafka);
     p.put("bootstrap.servers", c.bootstrapServers);
     p.putIfAbsent("default.api.timeout.ms", "15000");

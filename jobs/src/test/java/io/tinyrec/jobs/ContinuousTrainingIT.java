@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.function.LongPredicate;
 import org.apache.flink.core.execution.JobClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -52,22 +51,8 @@ class ContinuousTrainingIT {
         .checkpointInterval(Duration.ofMillis(500)).snapshotInterval(Duration.ofSeconds(1));
   }
 
-  /** The most events trained that a committed snapshot reports (0 with none). */
   static long trained(TrainJobConfig c) {
-    return kit.snapshots(c.modelsTopic).stream().mapToLong(ModelSnapshot::getEventsTrained).max().orElse(0);
-  }
-
-  static long awaitTrained(TrainJobConfig c, LongPredicate done, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    long n = trained(c);
-    while (!done.test(n)) {
-      if (System.nanoTime() > deadline) {
-        return n;
-      }
-      Thread.sleep(250);
-      n = trained(c);
-    }
-    return n;
+    return kit.trained(c.modelsTopic);
   }
 
   /**
@@ -81,10 +66,10 @@ class ContinuousTrainingIT {
     JobClient job = LocalTrainRunner.start(c, new LocalTrainRunner.Options(JobTestKit.tempDir("lull"), null, -1, 0));
     try {
       kit.produce(c.eventsTopic, rows.subList(0, 5_000));
-      assertEquals(5_000, awaitTrained(c, n -> n >= 5_000, Duration.ofSeconds(90)), "trained before the lull");
+      assertEquals(5_000, kit.awaitTrained(c.modelsTopic, 5_000, Duration.ofSeconds(90)), "trained before the lull");
       Thread.sleep(130_000); // the lull: minutes, over four times withIdleness(30 s)
       kit.produce(c.eventsTopic, rows.subList(5_000, 10_000));
-      assertEquals(10_000, awaitTrained(c, n -> n >= 10_000, Duration.ofSeconds(60)),
+      assertEquals(10_000, kit.awaitTrained(c.modelsTopic, 10_000, Duration.ofSeconds(60)),
           "events after a 130 s lull are trained");
       ModelSnapshot last = TrainJobIT.last(kit.snapshots(c.modelsTopic));
       assertTrue(Instant.ofEpochMilli(last.getEventTimeWatermark()).isBefore(Instant.parse("2100-01-01T00:00:00Z")),
@@ -151,7 +136,7 @@ class ContinuousTrainingIT {
   static Path runUntilCheckpointed(TrainJobConfig c, Path dir, Path from, long atLeast) throws Exception {
     JobClient job = LocalTrainRunner.start(c, new LocalTrainRunner.Options(dir, from, -1, 0));
     try {
-      long n = awaitTrained(c, x -> x >= atLeast, Duration.ofSeconds(120));
+      long n = kit.awaitTrained(c.modelsTopic, atLeast, Duration.ofSeconds(120));
       assertTrue(n >= atLeast, "trained " + n + " of the " + atLeast + " wanted");
       long mark = System.currentTimeMillis();
       while (LocalTrainRunner.latestCheckpoint(dir).map(p -> p.toFile().lastModified()).orElse(0L) <= mark) {

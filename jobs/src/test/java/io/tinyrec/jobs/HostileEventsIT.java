@@ -39,9 +39,7 @@ class HostileEventsIT {
     List<byte[]> values = new ArrayList<>(EventDecoderFuzzTest.mutants(77L, 100_000));
     values.add(50_000, EventDecoderFuzzTest.lyingDenseLength());
     long[] expected = EventDecoderFuzzTest.classify(values); // labelled, unlabelled, dead letters
-    TrainJobConfig c = kit.topics(TrainJobConfig.builder(kit.bootstrap(), TrainJobIT.MODEL), "hostile", 1)
-        .learners(1).batch(TrainJobIT.BATCH).maxWaitMs(0).bounded(true).jitWarmup(false)
-        .checkpointInterval(java.time.Duration.ofMillis(500)).snapshotInterval(java.time.Duration.ofSeconds(1)).build();
+    TrainJobConfig c = kit.boundedJob("hostile", 1, TrainJobIT.MODEL, TrainJobIT.BATCH).build();
     List<java.util.concurrent.Future<?>> sent = new ArrayList<>(values.size());
     try (KafkaProducer<byte[], byte[]> p = kit.producer()) {
       for (int i = 0; i < values.size(); i++) {

@@ -139,6 +139,34 @@ final class JobTestKit implements AutoCloseable {
     return readCommitted(topic).stream().map(r -> codec.decode(r.value())).toList();
   }
 
+  /** The most events trained that a committed snapshot on this models topic reports (0 with none). */
+  long trained(String modelsTopic) {
+    return snapshots(modelsTopic).stream().mapToLong(ModelSnapshot::getEventsTrained).max().orElse(0);
+  }
+
+  /** Waits until the committed snapshots report at least {@code want} events trained; returns the count then. */
+  long awaitTrained(String modelsTopic, long want, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long n = trained(modelsTopic);
+    while (n < want && System.nanoTime() < deadline) {
+      Thread.sleep(250);
+      n = trained(modelsTopic);
+    }
+    return n;
+  }
+
+  /**
+   * The integration tests' job on topics created with this prefix: bounded, no JIT warm-up, full
+   * batches only (so one learner trains exactly as learn does), fast checkpoints and snapshots.
+   */
+  TrainJobConfig.Builder boundedJob(String name, int learners, io.tinyrec.model.ModelConfig model, int batch)
+      throws Exception {
+    return topics(TrainJobConfig.builder(bootstrap(), model), name, learners)
+        .learners(learners).batch(batch).maxWaitMs(0).bounded(true).jitWarmup(false)
+        .syncEvery(64).syncIntervalMs(200)
+        .checkpointInterval(Duration.ofMillis(500)).snapshotInterval(Duration.ofSeconds(1));
+  }
+
   static Path tempDir(String name) throws Exception {
     return Files.createTempDirectory("tinyrec-" + name + "-");
   }

@@ -130,16 +130,7 @@ class StandaloneClusterIT {
   }
 
   static long awaitTrained(JobTestKit kafka, TrainJobConfig c, long want) throws Exception {
-    long deadline = System.nanoTime() + TRAIN_TIMEOUT.toNanos();
-    long n = 0;
-    while (System.nanoTime() < deadline) {
-      n = kafka.snapshots(c.modelsTopic).stream().mapToLong(ModelSnapshot::getEventsTrained).max().orElse(0);
-      if (n >= want) {
-        return n;
-      }
-      Thread.sleep(500);
-    }
-    return n;
+    return kafka.awaitTrained(c.modelsTopic, want, TRAIN_TIMEOUT);
   }
 
   /** The largest value of a metric over every line that names it (one per subtask and process). */

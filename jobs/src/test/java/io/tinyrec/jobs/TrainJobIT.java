@@ -50,10 +50,7 @@ class TrainJobIT {
   }
 
   static TrainJobConfig.Builder job(String name, int learners, ModelConfig model) throws Exception {
-    return kit.topics(TrainJobConfig.builder(kit.bootstrap(), model), name, learners)
-        .learners(learners).batch(BATCH).maxWaitMs(0).bounded(true).jitWarmup(false)
-        .syncEvery(64).syncIntervalMs(200)
-        .checkpointInterval(Duration.ofMillis(500)).snapshotInterval(Duration.ofSeconds(1));
+    return kit.boundedJob(name, learners, model, BATCH);
   }
 
   static JobExecutionResult runToEnd(TrainJobConfig c, Path checkpoints, Path restoreFrom) throws Exception {

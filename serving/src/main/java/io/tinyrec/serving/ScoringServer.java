@@ -164,7 +164,7 @@ public final class ScoringServer implements AutoCloseable {
       return Response.error(415, (type.isEmpty() ? "no Content-Type" : "Content-Type " + type) + ": send "
           + "application/json or text/tab-separated-values");
     }
-    Body body = new Body(ex.body() == null ? new byte[0] : ex.body(), ex.bodyLength());
+    byte[] body = ex.body() == null ? new byte[0] : ex.body();
     // One read: every row of this request is scored by this one version.
     ServedModel m = models.current();
     if (m == null) {
@@ -173,12 +173,12 @@ public final class ScoringServer implements AutoCloseable {
     float[] scores;
     try {
       if (tsv) {
-        scores = m.scorer().scoreTsv(body.bytes, 0, body.length, "body");
+        scores = m.scorer().scoreTsv(body, 0, ex.bodyLength(), "body");
         if (scores.length == 0) {
           return Response.error(400, "no rows to score: the body has no non-empty line");
         }
       } else {
-        List<CriteoRow> rows = JsonEvents.parse(body.bytes, 0, body.length);
+        List<CriteoRow> rows = JsonEvents.parse(body, 0, ex.bodyLength());
         scores = m.scorer().score(rows);
       }
     } catch (MalformedRowException e) {
@@ -230,7 +230,6 @@ public final class ScoringServer implements AutoCloseable {
     }));
   }
 
-  private record Body(byte[] bytes, int length) {}
 
   private static String mediaType(String contentType) {
     if (contentType == null) {
