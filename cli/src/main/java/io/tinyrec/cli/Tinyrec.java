@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
         ServeCommand.class,
         SnapshotCommand.class,
         BenchTrainCommand.class,
+        BenchSyncCommand.class,
         ReportCommand.class,
         CommandLine.HelpCommand.class
     })

@@ -7,11 +7,11 @@ import io.tinyrec.jobs.events.TrainingEvent;
 import io.tinyrec.jobs.kafka.KafkaOut;
 import io.tinyrec.jobs.kafka.KafkaOutSerializer;
 import io.tinyrec.jobs.kafka.RestorableBoundedSource;
-import io.tinyrec.jobs.kafka.SyncRecord;
-import io.tinyrec.jobs.kafka.SyncRecordDeserializer;
+import io.tinyrec.model.sync.SyncMessage;
+import io.tinyrec.jobs.kafka.SyncMessageDeserializer;
 import io.tinyrec.jobs.kafka.UntilLastSource;
 import io.tinyrec.jobs.learner.Learner;
-import io.tinyrec.jobs.learner.LearnerUpdate;
+import io.tinyrec.model.sync.LearnerUpdate;
 import io.tinyrec.jobs.merger.Merger;
 import io.tinyrec.schemas.TopicDefaults;
 import java.time.Duration;
@@ -83,12 +83,12 @@ public final class TrainJob {
             .withIdleness(Duration.ofSeconds(30)))
         .uid("event-time").name("event-time").setParallelism(c.learners);
 
-    KafkaSource<SyncRecord> syncKafka = KafkaSource.<SyncRecord>builder()
+    KafkaSource<SyncMessage> syncKafka = KafkaSource.<SyncMessage>builder()
         .setBootstrapServers(c.bootstrapServers)
         .setTopics(c.syncTopic)
         .setGroupId("tinyrec-sync-" + c.modelName)
         .setStartingOffsets(OffsetsInitializer.latest())
-        .setDeserializer(new SyncRecordDeserializer())
+        .setDeserializer(new SyncMessageDeserializer())
         .setProperties(client)
         // Small fetches: Kafka still returns a message larger than these limits, alone. At the
         // largest message size a fetch allocated 64 MB at once, and a TaskManager of Flink's default
@@ -98,7 +98,7 @@ public final class TrainJob {
         .setProperty("commit.offsets.on.checkpoint", "false")
         .setProperty("fetch.max.wait.ms", "20")
         .build();
-    BroadcastStream<SyncRecord> sync = env
+    BroadcastStream<SyncMessage> sync = env
         .fromSource(new UntilLastSource<>(syncKafka, r -> r.last), WatermarkStrategy.forGenerator(ctx -> new NoEventTime()),
             "sync")
         .uid("sync-source").setParallelism(1)
@@ -180,9 +180,9 @@ public final class TrainJob {
    * It must not hold the watermark at its maximum: when the events go idle in a lull, the learners'
    * watermark would then jump to the maximum, which reads as the end of the input.
    */
-  static final class NoEventTime implements WatermarkGenerator<SyncRecord> {
+  static final class NoEventTime implements WatermarkGenerator<SyncMessage> {
     @Override
-    public void onEvent(SyncRecord event, long eventTimestamp, WatermarkOutput output) {}
+    public void onEvent(SyncMessage event, long eventTimestamp, WatermarkOutput output) {}
 
     @Override
     public void onPeriodicEmit(WatermarkOutput output) {

@@ -43,8 +43,14 @@ public final class TrainJobConfig implements Serializable {
    * round trip (a loaded machine, a busy broker) costs throughput instead of accuracy. 0 = unbounded.
    */
   public final int maxStaleness;
-  /** The merger sends a full model (rather than a delta) every this many versions. */
+  /** The merger sends a full model (rather than a delta) every this many sync messages. */
   public final int fullSyncEvery;
+  /**
+   * The merger coalesces: one sync message carries every update merged since the last, and goes
+   * out once it holds as many updates as there are learners, or this many milliseconds after the
+   * first of them. So each learner reads about one message per sync period, whatever their number.
+   */
+  public final long syncCoalesceMs;
   public final Duration snapshotInterval;
   /** Whether snapshots also carry the optimizer state (to resume training elsewhere). */
   public final boolean snapshotOptimizerState;
@@ -82,6 +88,7 @@ public final class TrainJobConfig implements Serializable {
     // One learner has nobody to drift from; several may train one sync period past an update in flight.
     this.maxStaleness = b.maxStaleness != null ? b.maxStaleness : b.learners > 1 ? syncEvery : 0;
     this.fullSyncEvery = b.fullSyncEvery;
+    this.syncCoalesceMs = b.syncCoalesceMs;
     this.snapshotInterval = b.snapshotInterval;
     this.snapshotOptimizerState = b.snapshotOptimizerState;
     this.checkpointInterval = b.checkpointInterval;
@@ -96,7 +103,8 @@ public final class TrainJobConfig implements Serializable {
     require(syncEvery >= 1, "--sync-every must be >= 1 event, got " + syncEvery);
     require(syncIntervalMs >= 1, "--sync-interval-ms must be >= 1, got " + syncIntervalMs);
     require(maxStaleness >= 0, "--max-staleness must be >= 0 events (0 = unbounded), got " + maxStaleness);
-    require(fullSyncEvery >= 1, "--full-sync-every must be >= 1 version, got " + fullSyncEvery);
+    require(fullSyncEvery >= 1, "--full-sync-every must be >= 1 message, got " + fullSyncEvery);
+    require(syncCoalesceMs >= 0, "--sync-coalesce-ms must be >= 0, got " + syncCoalesceMs);
     require(!snapshotInterval.isNegative() && !snapshotInterval.isZero(), "--snapshot-interval must be > 0");
     require(!checkpointInterval.isNegative() && !checkpointInterval.isZero(), "--checkpoint-interval must be > 0");
     require(metricsWindow >= 1, "--metrics-window must be >= 1, got " + metricsWindow);
@@ -124,6 +132,11 @@ public final class TrainJobConfig implements Serializable {
     return p;
   }
 
+  /** Updates the merger coalesces into one sync message at most: one per learner. */
+  public int syncPublishEvery() {
+    return learners;
+  }
+
   /** The model config as flag name to value, as snapshots carry it for people and tools. */
   public Map<String, String> modelConfigMap() {
     Map<String, String> m = new TreeMap<>(model.toMap());
@@ -149,6 +162,7 @@ public final class TrainJobConfig implements Serializable {
     private Long syncIntervalMs;
     private Integer maxStaleness;
     private int fullSyncEvery = 50;
+    private long syncCoalesceMs = 20;
     private Duration snapshotInterval = Duration.ofSeconds(30);
     private boolean snapshotOptimizerState;
     private Duration checkpointInterval = Duration.ofSeconds(5);
@@ -202,6 +216,12 @@ public final class TrainJobConfig implements Serializable {
     /** Default: the sync period (--sync-every) with several learners, unbounded (0) with one. */
     public Builder maxStaleness(int v) {
       this.maxStaleness = v;
+      return this;
+    }
+
+    /** Default 20 ms. */
+    public Builder syncCoalesceMs(long v) {
+      this.syncCoalesceMs = v;
       return this;
     }
 

@@ -4,12 +4,12 @@ import io.tinyrec.jobs.StateBytes;
 import io.tinyrec.jobs.TrainJobConfig;
 import io.tinyrec.jobs.events.TrainingEvent;
 import io.tinyrec.jobs.kafka.KafkaOut;
-import io.tinyrec.jobs.kafka.SyncRecord;
 import io.tinyrec.model.Batch;
-import io.tinyrec.model.Dlrm;
-import io.tinyrec.model.codec.SnapshotCodec;
-import io.tinyrec.model.sync.ChunkDelta;
-import io.tinyrec.model.sync.ModelTensors;
+import io.tinyrec.model.ModelConfig;
+import io.tinyrec.model.sync.LearnerUpdate;
+import io.tinyrec.model.sync.SyncLearner;
+import io.tinyrec.model.sync.SyncMessage;
+import io.tinyrec.model.sync.UnsentWork;
 import io.tinyrec.schemas.ScoredEvent;
 import io.tinyrec.schemas.SingleObjectCodec;
 import java.io.ByteArrayInputStream;
@@ -18,55 +18,52 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
+import java.util.function.Consumer;
+import org.apache.flink.api.common.accumulators.ListAccumulator;
+import org.apache.flink.api.common.accumulators.LongCounter;
+import org.apache.flink.api.common.accumulators.LongMaximum;
+import org.apache.flink.api.common.accumulators.LongMinimum;
 import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.typeinfo.BasicTypeInfo;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.Meter;
 import org.apache.flink.metrics.MeterView;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
- * One data-parallel learner. It holds a replica of the model, scores each micro-batch with it
- * (progressive validation: before any update the batch causes), emits the scores, then trains.
+ * One data-parallel learner: the Flink side of {@link SyncLearner}, which holds the replica and
+ * the sync protocol. This operator batches the events, scores and trains each micro-batch
+ * (progressive validation: before any update the batch causes), emits the scores, sends the
+ * protocol's updates to the merger and hands it the merger's sync messages from the broadcast side.
+ * It owns what needs Flink: timers, staleness holds, checkpoints, metrics and accumulators.
  *
- * <p>Sync: every {@code syncEvery} events (or {@code syncIntervalMs}) it sends the merger its change
- * since its last update ({@link ChunkDelta} with before-values) and keeps training; up to
- * {@link #MAX_IN_FLIGHT} updates may be on their way. When a sync message shows some of them
- * merged, it rebases: its replica becomes the new global model plus whatever it learned since the
- * newest merged update left ({@link ChunkDelta#rebase}); the replicas kept for updates still in
- * flight are moved the same way, so that their changes are never counted twice. Staleness is
- * bounded in events ({@link TrainJobConfig#maxStaleness}): a learner whose oldest unmerged update
- * left that many events ago buffers its events until the update comes back merged, so a slow round
- * trip through the merger and Kafka costs throughput rather than accuracy. With one learner
- * the merge and the rebase take every value as is, so the job trains exactly as {@code tinyrec
- * learn} does.
+ * <p>Batches: a full batch trains at once, a partial one after {@code maxWaitMs}. An update goes
+ * out every {@code syncEvery} events or {@code syncIntervalMs}; when the stream pauses a timer
+ * still sends what was learned. Bounded staleness ({@link TrainJobConfig#maxStaleness}): a learner
+ * whose oldest unmerged update left that many events ago buffers its events until the update
+ * comes back merged, so a slow round trip costs throughput rather than accuracy.
  *
- * <p>State: the global model arrives on the broadcast side and is identical on every learner,
- * because each applies the same messages in version order; it is not checkpointed here, since the
- * merger's checkpoint holds the same model and the merger sends it in full at the start of every
- * epoch. A learner checkpoints only what the merger has not seen: its change since its last update
- * (a {@link ChunkDelta} with before-values), the scores behind it, and its buffered events. Every
- * update sent before a checkpoint barrier reaches the merger before that barrier, so it is in the
- * merger's state (or, with unaligned checkpoints, in the channel state that Flink replays). After
- * a restore the learner waits for the new epoch's full model, adopts it, and sends each restored
- * change to the merger as an update of its own. The states are independent of the subtask that
- * wrote them, so a job restores with any number of learners: Flink hands each learner some of them.
+ * <p>State: the global model is not checkpointed here, since the merger's checkpoint holds the
+ * same model and the merger sends it in full at the start of every epoch. A learner checkpoints
+ * only what the merger has not seen ({@link UnsentWork}) and its buffered events. Every update
+ * sent before a checkpoint barrier reaches the merger before that barrier, so it is in the
+ * merger's state (or, with unaligned checkpoints, in the channel state that Flink replays). The
+ * states are independent of the subtask that wrote them, so a job restores with any number of
+ * learners: Flink hands each learner some of them.
  */
-public final class Learner extends KeyedBroadcastProcessFunction<String, TrainingEvent, SyncRecord, LearnerUpdate>
+public final class Learner extends KeyedBroadcastProcessFunction<String, TrainingEvent, SyncMessage, LearnerUpdate>
     implements CheckpointedFunction, CheckpointListener {
   private static final long serialVersionUID = 1L;
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Learner.class);
@@ -75,8 +72,10 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
    * The broadcast side's state descriptor. Sync messages are not kept in it: the merger's
    * checkpoint holds the model, and after a restore it sends the whole model again.
    */
-  public static final MapStateDescriptor<String, SyncRecord> GLOBAL_MODEL =
-      new MapStateDescriptor<>("global-model", BasicTypeInfo.STRING_TYPE_INFO, TypeInformation.of(SyncRecord.class));
+  public static final org.apache.flink.api.common.state.MapStateDescriptor<String, SyncMessage> GLOBAL_MODEL =
+      new org.apache.flink.api.common.state.MapStateDescriptor<>("global-model",
+          org.apache.flink.api.common.typeinfo.BasicTypeInfo.STRING_TYPE_INFO,
+          org.apache.flink.api.common.typeinfo.TypeInformation.of(SyncMessage.class));
   /** Scored events, ready for the scores topic. */
   public static final OutputTag<KafkaOut> SCORES = new OutputTag<>("scores") {};
   /**
@@ -94,23 +93,14 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
   public static final String STALENESS_HOLDS_ACCUMULATOR = "staleness-holds";
   public static final String HELD_MS_ACCUMULATOR = "staleness-held-ms";
 
-  /** Updates a learner may have sent and not yet seen merged. */
-  static final int MAX_IN_FLIGHT = 4;
-
-  private final TrainJobConfig config;
-
   /** First int of a learner state; the version that follows it says how the rest is laid out. */
   static final int STATE_MAGIC = 0x544C524E; // "TLRN"
   static final int STATE_VERSION = 1;
 
+  private final TrainJobConfig config;
+
   private transient ListState<byte[]> checkpointed;
-  /**
-   * Work restored from checkpoints and not yet handed to the merger: one entry per restored state.
-   * Non-null from a restore until the new epoch's full model arrives.
-   */
-  private transient List<RestoredWork> restoredWork;
-  /** Whether this learner asked the merger for the new epoch's full model. */
-  private transient boolean fullRequested;
+  private transient SyncLearner protocol;
   /** A bounded input ended before the model was ready (after a restore): finish once it is. */
   private transient boolean inputEnded;
   /** When this learner's state was restored (wall-clock ms), until its first batch after it; 0 otherwise. */
@@ -119,22 +109,8 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
   private transient int lastStateBytes;
   private transient int subtask;
   private transient int attempt;
-  private transient long minEpoch;
 
-  // The model: the local replica, the global model, and the base the replica was built on.
-  private transient Dlrm local;
-  private transient ModelTensors localTensors;
-  private transient Dlrm global;
-  private transient ModelTensors globalTensors;
-  private transient long globalVersion;
-  private transient long globalEpoch;
-  private transient ModelTensors base;
-  private transient long baseVersion;
-  // Updates in flight, oldest first: each with the replica as it was when it left. Sending does
-  // not wait for the merger; at most MAX_IN_FLIGHT are outstanding.
-  private transient long seq;
-  private transient java.util.ArrayDeque<InFlight> inFlight;
-  // Micro-batch and what the next update reports.
+  // The micro-batch being filled, and the timers that drain it.
   private transient List<TrainingEvent> buffer;
   private transient long bufferStartMs;
   /** When the pending max-wait timer fires; Long.MIN_VALUE when none is pending. */
@@ -142,19 +118,10 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
   /** When the pending idle-sync timer fires; Long.MIN_VALUE when none is pending. */
   private transient long syncTimerAt;
   private transient boolean endTimerRegistered;
-  /** Events this learner trained (or scored) in all; in-flight updates record it when they leave. */
-  private transient long eventsTrainedTotal;
   /** Whether the last check found the learner held back by {@link TrainJobConfig#maxStaleness}. */
   private transient boolean holding;
   /** When the current hold began (wall-clock ms), valid while holding. */
   private transient long holdStartMs;
-  private transient FloatList pendingScores;
-  private transient long pendingTrained;
-  private transient long pendingSkipped;
-  private transient long eventsSinceSend;
-  private transient long lastSendMs;
-  private transient long maxEventTime;
-  private transient boolean finished;
 
   private transient Batch trainBatch;
   private transient Batch scoreBatch;
@@ -168,12 +135,11 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
   private transient Counter stalenessHolds;
   private transient Counter stalenessOverruns;
   private transient Histogram scoreLatencyMs;
-  private transient volatile long syncLagMs;
-  private transient org.apache.flink.api.common.accumulators.ListAccumulator<String> finalModels;
-  private transient org.apache.flink.api.common.accumulators.LongMinimum firstEventMs;
-  private transient org.apache.flink.api.common.accumulators.LongMaximum inputEndMs;
-  private transient org.apache.flink.api.common.accumulators.LongCounter holdsTotal;
-  private transient org.apache.flink.api.common.accumulators.LongCounter heldMsTotal;
+  private transient ListAccumulator<String> finalModels;
+  private transient LongMinimum firstEventMs;
+  private transient LongMaximum inputEndMs;
+  private transient LongCounter holdsTotal;
+  private transient LongCounter heldMsTotal;
 
   public Learner(TrainJobConfig config) {
     this.config = config;
@@ -186,23 +152,23 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
     attempt = getRuntimeContext().getTaskInfo().getAttemptNumber();
     // The merger's epoch after this restore; every sync message from before it is stale.
-    minEpoch = ctx.getRestoredCheckpointId().orElse(0L);
+    long epoch = ctx.getRestoredCheckpointId().orElse(0L);
     buffer = new ArrayList<>();
-    pendingScores = new FloatList();
     waitTimerAt = Long.MIN_VALUE;
     syncTimerAt = Long.MIN_VALUE;
-    maxEventTime = Long.MIN_VALUE;
-    restoredWork = null;
     if (ctx.isRestored()) {
       // Whatever the number of learners that wrote them, each state is work of its own.
-      restoredWork = new ArrayList<>();
+      List<UnsentWork> work = new ArrayList<>();
       for (byte[] s : checkpointed.get()) {
-        restoredWork.add(readState(s));
+        work.add(readState(s));
       }
+      protocol = SyncLearner.restored(config.model, subtask, epoch, work);
       bufferStartMs = System.currentTimeMillis();
       restoredAtMs = bufferStartMs;
       LOG.info("learner {}: restored {} state(s) with {} buffered events; waiting for the epoch {} model", subtask,
-          restoredWork.size(), buffer.size(), minEpoch);
+          work.size(), buffer.size(), epoch);
+    } else {
+      protocol = new SyncLearner(config.model, subtask, epoch);
     }
   }
 
@@ -215,17 +181,19 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     stalenessOverruns = metrics.counter("stalenessOverruns");
     metrics.gauge("bufferedEvents", () -> buffer == null ? 0 : buffer.size());
     scoreLatencyMs = metrics.histogram("scoreLatencyMs", new DescriptiveStatisticsHistogram(10_000));
-    metrics.gauge("modelVersion", () -> baseVersion);
-    metrics.gauge("syncLagMs", () -> syncLagMs);
+    metrics.gauge("modelVersion", () -> protocol.baseVersion());
+    metrics.gauge("syncLagMs", () -> protocol.syncLagMs());
+    metrics.gauge("syncBytesIn", () -> protocol.stats().bytesIn);
+    metrics.gauge("syncBytesOut", () -> protocol.stats().bytesOut);
     metrics.gauge("checkpointStateBytes", () -> lastStateBytes);
-    finalModels = new org.apache.flink.api.common.accumulators.ListAccumulator<>();
+    finalModels = new ListAccumulator<>();
     getRuntimeContext().addAccumulator(FINAL_MODELS_ACCUMULATOR, finalModels);
-    firstEventMs = new org.apache.flink.api.common.accumulators.LongMinimum();
-    inputEndMs = new org.apache.flink.api.common.accumulators.LongMaximum();
+    firstEventMs = new LongMinimum();
+    inputEndMs = new LongMaximum();
     getRuntimeContext().addAccumulator(FIRST_EVENT_ACCUMULATOR, firstEventMs);
     getRuntimeContext().addAccumulator(INPUT_END_ACCUMULATOR, inputEndMs);
-    holdsTotal = new org.apache.flink.api.common.accumulators.LongCounter();
-    heldMsTotal = new org.apache.flink.api.common.accumulators.LongCounter();
+    holdsTotal = new LongCounter();
+    heldMsTotal = new LongCounter();
     getRuntimeContext().addAccumulator(STALENESS_HOLDS_ACCUMULATOR, holdsTotal);
     getRuntimeContext().addAccumulator(HELD_MS_ACCUMULATOR, heldMsTotal);
     checkHeap();
@@ -240,6 +208,7 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       LOG.info("learner {}: JIT warm-up {} batches in {} s", subtask, w.batches(), String.format("%.2f", w.seconds()));
     }
   }
+
 
   /** Copies of the model a learner holds at most: replica, global, base, in flight, checkpoint buffers. */
   static final int MODEL_COPIES_PER_LEARNER = 10;
@@ -278,112 +247,11 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     }
   }
 
-  // ---------------------------------------------------------------- model lifecycle
-
-  /** Whether this learner was restored and still waits for the new epoch's full model. */
-  private boolean awaitingModel() {
-    return restoredWork != null;
-  }
-
-  /** A fresh start: the replica, the global model and the base are the config's initial model. */
-  private void startFresh() {
-    global = new Dlrm(config.model);
-    globalTensors = ModelTensors.of(global);
-    globalVersion = 0;
-    globalEpoch = 0;
-    local = new Dlrm(config.model);
-    localTensors = ModelTensors.of(local);
-    base = globalTensors.copy();
-    baseVersion = globalVersion;
-    seq = -1;
-    inFlight = new java.util.ArrayDeque<>();
-    lastSendMs = System.currentTimeMillis();
-  }
-
-  /**
-   * After a restore, with the new epoch's full model installed as the global model: the replica
-   * becomes that model with every restored change merged in, and each restored change goes to the
-   * merger as an update (with the scores and counts behind it), in flight like any other.
-   */
-  private void resumeFromRestore(Collector<LearnerUpdate> out) {
-    local = new Dlrm(config.model);
-    localTensors = ModelTensors.of(local);
-    localTensors.setFrom(globalTensors);
-    base = globalTensors.copy();
-    baseVersion = globalVersion;
-    seq = -1;
-    inFlight = new java.util.ArrayDeque<>();
-    lastSendMs = System.currentTimeMillis();
-    for (RestoredWork w : restoredWork) {
-      ChunkDelta change = ChunkDelta.decode(w.delta(), localTensors);
-      if (change.isEmpty() && w.scores().length == 0 && w.trained() == 0 && w.skipped() == 0) {
-        continue;
-      }
-      // Three-way, as the merger does: with one learner the global model equals the change's
-      // before-values, so the replica takes its after-values exactly.
-      change.mergeInto(localTensors);
-      local.weightsChangedInPlace();
-      LearnerUpdate u = newUpdate();
-      u.seq = ++seq;
-      u.delta = w.delta();
-      u.scores = w.scores();
-      u.labels = w.labels();
-      u.eventsTrained = w.trained();
-      u.skippedUpdates = w.skipped();
-      u.maxEventTime = w.maxEventTime();
-      maxEventTime = Math.max(maxEventTime, w.maxEventTime());
-      out.collect(u);
-      inFlight.addLast(new InFlight(u.seq, localTensors.copy(), lastSendMs, eventsTrainedTotal));
-    }
-    LOG.info("learner {}: resumed at epoch {} version {}; {} restored update(s) sent, {} events buffered", subtask,
-        globalEpoch, globalVersion, inFlight.size(), buffer.size());
-    restoredWork = null;
-  }
-
-  private LearnerUpdate newUpdate() {
-    LearnerUpdate u = new LearnerUpdate();
-    u.learner = subtask;
-    u.epoch = minEpoch;
-    u.delta = EMPTY;
-    u.scores = new float[0];
-    u.labels = new byte[0];
-    u.maxEventTime = Long.MIN_VALUE;
-    return u;
-  }
-
-  private static final byte[] EMPTY = new byte[0];
-
-  /** Asks the merger, once, for the new epoch's full model (it may have sent it already). */
-  private void requestModel(Collector<LearnerUpdate> out) {
-    if (!fullRequested) {
-      LearnerUpdate u = newUpdate();
-      u.seq = -1;
-      u.requestsFull = true;
-      out.collect(u);
-      fullRequested = true;
-    }
-  }
-
-  private void installFull(SyncRecord full) {
-    global = SnapshotCodec.decode(full.payload);
-    if (!global.config().equals(config.model)) {
-      // No restart can fix this: fail the job at once, with the reason.
-      throw new org.apache.flink.runtime.execution.SuppressRestartsException(new IllegalStateException(
-          "the sync topic carries a model of another config: " + global.config() + " (this job: " + config.model
-              + "). Is another job using sync topic '" + config.syncTopic + "'? Give each job its own topics"));
-    }
-    globalTensors = ModelTensors.of(global);
-    globalVersion = full.version;
-    globalEpoch = full.epoch;
-  }
-
   // ---------------------------------------------------------------- events
 
   @Override
   public void processElement(TrainingEvent event, ReadOnlyContext ctx, Collector<LearnerUpdate> out) throws Exception {
-    if (local == null && !awaitingModel()) {
-      startFresh();
-    }
+    protocol.startIfFresh(System.currentTimeMillis());
     if (config.bounded && !endTimerRegistered) {
       // Fires when the bounded input ends: the watermark reaches its maximum only then. An
       // unbounded job never infers the end of its input, whatever its watermark does in a lull.
@@ -406,7 +274,7 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       waitTimerAt = bufferStartMs + config.maxWaitMs;
       ctx.timerService().registerProcessingTimeTimer(waitTimerAt);
     }
-    if (awaitingModel()) {
+    if (protocol.awaitingModel()) {
       requestModel(out); // buffered until the new epoch's model arrives; nothing is trained on a stale one
       return;
     }
@@ -414,10 +282,18 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     ensureSyncTimer(ctx.timerService());
   }
 
+  /** Asks the merger, once, for the new epoch's full model (it may have sent it already). */
+  private void requestModel(Collector<LearnerUpdate> out) {
+    LearnerUpdate u = protocol.requestFull();
+    if (u != null) {
+      out.collect(u);
+    }
+  }
+
   /** When the stream pauses, what was learned since the last update still reaches the merger. */
-  private void ensureSyncTimer(org.apache.flink.streaming.api.TimerService timers) {
-    if (!finished && eventsSinceSend > 0 && syncTimerAt == Long.MIN_VALUE) {
-      syncTimerAt = Math.max(System.currentTimeMillis() + 1, lastSendMs + config.syncIntervalMs);
+  private void ensureSyncTimer(TimerService timers) {
+    if (!protocol.finished() && protocol.unsentEvents() > 0 && syncTimerAt == Long.MIN_VALUE) {
+      syncTimerAt = Math.max(System.currentTimeMillis() + 1, protocol.lastSendMs() + config.syncIntervalMs);
       timers.registerProcessingTimeTimer(syncTimerAt);
     }
   }
@@ -429,14 +305,14 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
         return; // a timer of a bounded run this unbounded one was restored from: the input has no end
       }
       inputEnded = true;
-      if (awaitingModel()) {
+      if (protocol.awaitingModel()) {
         requestModel(out); // finishes once the model is there
       } else {
         finishInput(k -> ctx.output(SCORES, k), out);
       }
       return;
     }
-    if (local == null) {
+    if (!protocol.ready()) {
       if (timestamp == waitTimerAt) {
         // The model is still on its way: look again later, so that the buffered events have a timer
         // when it has come (timers cannot be set from the broadcast side, where it arrives).
@@ -461,36 +337,25 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     if (timestamp == syncTimerAt) {
       syncTimerAt = Long.MIN_VALUE;
       long now = System.currentTimeMillis();
-      if (!finished && eventsSinceSend > 0 && now - lastSendMs >= config.syncIntervalMs
-          && inFlight.size() < MAX_IN_FLIGHT) {
-        send(out, false);
+      if (!protocol.finished() && protocol.sendDue(now, Integer.MAX_VALUE, config.syncIntervalMs)) {
+        out.collect(protocol.send(false, now));
       }
-      if (!finished && eventsSinceSend > 0) {
-        syncTimerAt = Math.max(now + 1, lastSendMs + config.syncIntervalMs);
+      if (!protocol.finished() && protocol.unsentEvents() > 0) {
+        syncTimerAt = Math.max(now + 1, protocol.lastSendMs() + config.syncIntervalMs);
         ctx.timerService().registerProcessingTimeTimer(syncTimerAt);
       }
     }
   }
 
   /** End of a bounded input: train what is left and send everything, in flight or not. */
-  private void finishInput(java.util.function.Consumer<KafkaOut> scored, Collector<LearnerUpdate> out) {
-    if (finished) {
+  private void finishInput(Consumer<KafkaOut> scored, Collector<LearnerUpdate> out) {
+    if (protocol.finished()) {
       return;
     }
     LOG.info("learner {}: input ended after {} events; sending its final update", subtask, eventsSeen);
     trainReady(scored, out, true);
-    send(out, true);
-    finished = true;
+    out.collect(protocol.send(true, System.currentTimeMillis()));
     inputEndMs.add(System.currentTimeMillis());
-  }
-
-  /**
-   * Whether bounded staleness holds this learner back: its oldest update not yet merged left
-   * {@code maxStaleness} or more events ago.
-   */
-  private boolean heldBack() {
-    return config.maxStaleness > 0 && !inFlight.isEmpty()
-        && eventsTrainedTotal - inFlight.peekFirst().eventsAtSend() >= config.maxStaleness;
   }
 
   /** Most events a learner buffers while held back before it trains anyway (so it never stalls). */
@@ -503,7 +368,7 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
    * its oldest event waited {@code maxWaitMs} (or {@code all}, at the end of the input). Stops while
    * bounded staleness holds the learner back, unless the buffer outgrew {@link #maxBuffered()}.
    */
-  private void trainReady(java.util.function.Consumer<KafkaOut> scored, Collector<LearnerUpdate> out, boolean all) {
+  private void trainReady(Consumer<KafkaOut> scored, Collector<LearnerUpdate> out, boolean all) {
     trainReady(scored, out, all, false);
   }
 
@@ -511,10 +376,10 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
    * As above; {@code fromBroadcast}: called where no timer can be set, so a partial batch with no
    * wait timer pending is due now (it would otherwise wait for the next event, in a lull forever).
    */
-  private void trainReady(java.util.function.Consumer<KafkaOut> scored, Collector<LearnerUpdate> out, boolean all,
+  private void trainReady(Consumer<KafkaOut> scored, Collector<LearnerUpdate> out, boolean all,
       boolean fromBroadcast) {
     while (!buffer.isEmpty()) {
-      boolean held = !all && heldBack();
+      boolean held = !all && protocol.heldBack(config.maxStaleness);
       if (held && buffer.size() <= maxBuffered()) {
         if (!holding) {
           stalenessHolds.inc();
@@ -541,25 +406,22 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
   }
 
   /** Scores, emits and trains the first n buffered events, then sends an update if one is due. */
-  private void trainFront(java.util.function.Consumer<KafkaOut> scored, Collector<LearnerUpdate> out, int n) {
+  private void trainFront(Consumer<KafkaOut> scored, Collector<LearnerUpdate> out, int n) {
     List<TrainingEvent> events = buffer.subList(0, n);
     trainBatch.clear();
     scoreBatch.clear();
+    long latest = Long.MIN_VALUE;
     for (TrainingEvent e : events) {
       (e.hasLabel() ? trainBatch : scoreBatch).add(e.dense, e.cats, e.hasLabel() ? e.label : 0f);
+      latest = Math.max(latest, e.eventTime);
     }
     long now = System.currentTimeMillis();
     if (trainBatch.size() > 0) {
-      boolean applied = local.trainStepInPlace(trainBatch, scoresOut);
-      if (applied) {
-        pendingTrained += trainBatch.size();
-      } else {
-        pendingSkipped++;
-      }
+      protocol.train(trainBatch, scoresOut);
       emitScores(scored, events, true, scoresOut, now);
     }
     if (scoreBatch.size() > 0) {
-      local.score(scoreBatch, scoresOut);
+      protocol.score(scoreBatch, scoresOut);
       emitScores(scored, events, false, scoresOut, now);
     }
     if (restoredAtMs != 0) {
@@ -567,150 +429,67 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
           now - restoredAtMs);
       restoredAtMs = 0;
     }
-    eventsSinceSend += n;
-    eventsTrainedTotal += n;
+    protocol.handled(n, latest);
     events.clear();
     if (!buffer.isEmpty()) {
       bufferStartMs = now; // the rest arrived later than the trained ones, so this is conservative
     }
-    if (inFlight.size() < MAX_IN_FLIGHT
-        && (eventsSinceSend >= config.syncEvery || now - lastSendMs >= config.syncIntervalMs)) {
-      send(out, false);
+    if (protocol.sendDue(now, config.syncEvery, config.syncIntervalMs)) {
+      out.collect(protocol.send(false, now));
     }
   }
 
-  private void emitScores(java.util.function.Consumer<KafkaOut> scored, List<TrainingEvent> events, boolean labelled,
-      float[] scores, long now) {
+  private void emitScores(Consumer<KafkaOut> scored, List<TrainingEvent> events, boolean labelled, float[] scores,
+      long now) {
     int i = 0;
+    long version = protocol.baseVersion();
     for (TrainingEvent e : events) {
       if (e.hasLabel() != labelled) {
         continue;
       }
       float s = scores[i++];
-      if (labelled) {
-        pendingScores.add(s, e.label);
-      }
-      maxEventTime = Math.max(maxEventTime, e.eventTime);
       // The all-fields constructor: the builder validates and copies every field, per event.
-      ScoredEvent se = new ScoredEvent(e.eventId, e.key, s, labelled ? e.label : null, baseVersion, e.eventTime, now);
+      ScoredEvent se = new ScoredEvent(e.eventId, e.key, s, labelled ? e.label : null, version, e.eventTime, now);
       scored.accept(new KafkaOut(config.scoresTopic, KafkaOut.utf8(e.key), scoreCodec.encode(se)));
       scoreLatencyMs.update(Math.max(0, now - e.ingestTime));
     }
   }
 
-  /** Sends the change since the last update left (or since the base, with none in flight). */
-  private void send(Collector<LearnerUpdate> out, boolean last) {
-    ModelTensors from = inFlight.isEmpty() ? base : inFlight.peekLast().sentPoint;
-    ChunkDelta delta = ChunkDelta.between(from, localTensors, true);
-    if (localTensors.lines() != null) {
-      localTensors.lines().clearDirty(); // a quantized replica's changes so far are in this update
-    }
-    LearnerUpdate u = newUpdate();
-    u.seq = ++seq;
-    u.delta = delta.encode();
-    u.scores = pendingScores.scores();
-    u.labels = pendingScores.labels();
-    u.eventsTrained = pendingTrained;
-    u.skippedUpdates = pendingSkipped;
-    u.maxEventTime = maxEventTime;
-    u.last = last;
-    out.collect(u);
-    pendingScores.clear();
-    pendingTrained = 0;
-    pendingSkipped = 0;
-    eventsSinceSend = 0;
-    lastSendMs = System.currentTimeMillis();
-    inFlight.addLast(new InFlight(u.seq, localTensors.copy(), lastSendMs, eventsTrainedTotal));
-  }
-
-  /**
-   * An update on its way to the merger: its number, the replica when it left, when, and how many
-   * events this learner had trained by then.
-   */
-  private record InFlight(long seq, ModelTensors sentPoint, long sentAtMs, long eventsAtSend) {}
-
   // ---------------------------------------------------------------- sync
 
   @Override
-  public void processBroadcastElement(SyncRecord sync, Context ctx, Collector<LearnerUpdate> out) throws Exception {
-    if (sync.epoch < Math.max(globalEpoch, minEpoch)) {
-      droppedSyncs.inc(); // from before the merger's last restore
-      return;
+  public void processBroadcastElement(SyncMessage sync, Context ctx, Collector<LearnerUpdate> out) throws Exception {
+    SyncLearner.Outcome outcome;
+    try {
+      outcome = protocol.onSync(sync, System.currentTimeMillis());
+    } catch (IllegalStateException e) {
+      // A model of another config: no restart can fix this, so fail the job at once, with the reason.
+      throw new SuppressRestartsException(new IllegalStateException(e.getMessage() + ". Is another job using sync "
+          + "topic '" + config.syncTopic + "'? Give each job its own topics", e));
     }
-    if (local == null) {
-      if (!awaitingModel()) {
-        startFresh();
-      } else if (!sync.full) {
-        droppedSyncs.inc(); // restored: only the new epoch's full model can be the base
+    switch (outcome) {
+      case DROPPED -> {
+        droppedSyncs.inc();
         return;
-      } else {
-        installFull(sync);
-        resumeFromRestore(out);
+      }
+      case RESUMED -> {
+        List<LearnerUpdate> restored = protocol.takeResumed();
+        restored.forEach(out::collect);
+        LOG.info("learner {}: resumed at epoch {} version {}; {} restored update(s) sent, {} events buffered",
+            subtask, sync.epoch, protocol.globalVersion(), restored.size(), buffer.size());
         afterSync(sync, ctx, out);
-        if (!buffer.isEmpty() && !finished) {
+        if (!buffer.isEmpty() && !protocol.finished()) {
           trainReady(k -> ctx.output(SCORES, k), out, false, true);
         }
         return;
       }
-    }
-    ModelTensors previousGlobal = null;
-    ChunkDelta change = null;
-    ChunkDelta previousValues = null;
-    if (sync.full) {
-      previousGlobal = globalTensors;
-      installFull(sync);
-    } else if (sync.epoch == globalEpoch && sync.baseVersion == globalVersion) {
-      change = ChunkDelta.decode(sync.payload, globalTensors);
-      previousValues = change.valuesIn(globalTensors);
-      change.overwrite(globalTensors);
-      global.weightsChangedInPlace();
-      globalVersion = sync.version;
-    } else {
-      droppedSyncs.inc(); // a delta that does not follow our version: wait for the next full model
-      return;
-    }
-    if (finished) {
-      afterSync(sync, ctx, out);
-      return;
-    }
-    long merged = sync.mergedSeqOf(subtask);
-    InFlight newest = null;
-    while (!inFlight.isEmpty() && inFlight.peekFirst().seq() <= merged) {
-      newest = inFlight.pollFirst();
-    }
-    if (newest != null) {
-      ChunkDelta.rebase(localTensors, newest.sentPoint(), globalTensors);
-      for (InFlight f : inFlight) {
-        ChunkDelta.rebase(f.sentPoint(), newest.sentPoint(), globalTensors);
-      }
-      syncLagMs = System.currentTimeMillis() - newest.sentAtMs();
-    } else if (inFlight.isEmpty()) {
-      ChunkDelta.rebase(localTensors, base, globalTensors);
-    } else {
-      // None of our updates is in this version: it brings other learners' changes only. Take them
-      // now rather than at the next acknowledgement, into the replica and every replica kept for
-      // an update in flight alike, so a later rebase still tells our changes from theirs.
-      if (change != null) {
-        change.rebaseChunks(localTensors, previousValues);
-        for (InFlight f : inFlight) {
-          change.rebaseChunks(f.sentPoint(), previousValues);
-        }
-      } else {
-        ChunkDelta.rebase(localTensors, previousGlobal, globalTensors);
-        for (InFlight f : inFlight) {
-          ChunkDelta.rebase(f.sentPoint(), previousGlobal, globalTensors);
+      case ACKNOWLEDGED -> {
+        if (!protocol.finished() && !buffer.isEmpty()) {
+          // An acknowledgement may release a learner held back by staleness.
+          trainReady(k -> ctx.output(SCORES, k), out, false, true);
         }
       }
-      local.weightsChangedInPlace();
-      afterSync(sync, ctx, out);
-      return;
-    }
-    local.weightsChangedInPlace();
-    base.setFrom(globalTensors);
-    baseVersion = globalVersion;
-    if (newest != null && !buffer.isEmpty()) {
-      // An acknowledgement may release a learner held back by staleness.
-      trainReady(k -> ctx.output(SCORES, k), out, false, true);
+      case APPLIED -> { }
     }
     afterSync(sync, ctx, out);
   }
@@ -720,12 +499,12 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
    * that ended while this learner had no event to hear it with (its watermark says so; the merger
    * sends a full model when the input ends, so every learner gets here).
    */
-  private void afterSync(SyncRecord sync, Context ctx, Collector<LearnerUpdate> out) {
-    if (config.bounded && !finished && (inputEnded || ctx.currentWatermark() == Long.MAX_VALUE)) {
+  private void afterSync(SyncMessage sync, Context ctx, Collector<LearnerUpdate> out) {
+    if (config.bounded && !protocol.finished() && (inputEnded || ctx.currentWatermark() == Long.MAX_VALUE)) {
       finishInput(k -> ctx.output(SCORES, k), out);
     }
     if (sync.last) {
-      finalModels.add(subtask + ":" + globalVersion + ":" + globalTensors.checksum());
+      finalModels.add(subtask + ":" + protocol.globalVersion() + ":" + protocol.globalChecksum());
     }
   }
 
@@ -739,9 +518,9 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
   @Override
   public void snapshotState(FunctionSnapshotContext ctx) throws Exception {
     checkpointed.clear();
-    if (awaitingModel()) {
+    if (protocol.awaitingModel()) {
       // Restored and the model not here yet: keep each restored change as it was, and the events.
-      for (RestoredWork w : restoredWork) {
+      for (UnsentWork w : protocol.restoredWork()) {
         checkpointed.add(writeState(w, List.of()));
       }
       if (!buffer.isEmpty()) {
@@ -749,39 +528,26 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       }
       return;
     }
-    if (local == null) {
+    if (!protocol.ready()) {
       return; // nothing seen yet
     }
-    // What the merger has not seen: the change since the last update left (or since the base).
-    ModelTensors from = inFlight.isEmpty() ? base : inFlight.peekLast().sentPoint();
-    RestoredWork unsent = new RestoredWork(ChunkDelta.between(from, localTensors, true).encode(),
-        pendingScores.scores(), pendingScores.labels(), pendingTrained, pendingSkipped, maxEventTime);
-    checkpointed.add(writeState(unsent, buffer));
+    checkpointed.add(writeState(protocol.unsentWork(), buffer));
     LOG.debug("learner {}: checkpoint {}: {} state bytes ({} buffered events)", subtask, ctx.getCheckpointId(),
         lastStateBytes, buffer.size());
   }
 
   /**
-   * Version 1 of the learner state: magic, version; whether a change follows, and then the encoded
-   * ChunkDelta, the scores and labels behind it, events trained, updates skipped and the latest
-   * event time; then the buffered events.
+   * Version 1 of the learner state: magic, version; whether unsent work follows, and then the
+   * {@link UnsentWork}; then the buffered events.
    */
-  private byte[] writeState(RestoredWork w, List<TrainingEvent> events) throws IOException {
+  private byte[] writeState(UnsentWork w, List<TrainingEvent> events) throws IOException {
     ByteArrayOutputStream bytes = StateBytes.bufferFor(lastStateBytes);
     DataOutputStream o = new DataOutputStream(bytes);
     o.writeInt(STATE_MAGIC);
     o.writeInt(STATE_VERSION);
     o.writeBoolean(w != null);
     if (w != null) {
-      writeBytes(o, w.delta());
-      o.writeInt(w.scores().length);
-      for (int i = 0; i < w.scores().length; i++) {
-        o.writeFloat(w.scores()[i]);
-        o.writeByte(w.labels()[i]);
-      }
-      o.writeLong(w.trained());
-      o.writeLong(w.skipped());
-      o.writeLong(w.maxEventTime());
+      w.writeTo(o);
     }
     o.writeInt(events.size());
     for (TrainingEvent e : events) {
@@ -802,29 +568,18 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     return bytes.toByteArray();
   }
 
-  /** Reads one state: appends its events to the buffer and returns its change (empty if none). */
-  private RestoredWork readState(byte[] state) throws IOException {
+  /** Reads one state: appends its events to the buffer and returns its unsent work (empty if none). */
+  private UnsentWork readState(byte[] state) throws IOException {
     DataInputStream in = new DataInputStream(new ByteArrayInputStream(state));
     int magic = in.readInt();
     int version = in.readInt();
     if (magic != STATE_MAGIC || version != STATE_VERSION) {
-      throw new org.apache.flink.runtime.execution.SuppressRestartsException(new IllegalStateException(
+      throw new SuppressRestartsException(new IllegalStateException(
           "learner state of an unknown format (magic " + Integer.toHexString(magic) + ", version " + version
               + "; this release reads version " + STATE_VERSION + "): the checkpoint was written by another "
               + "tinyrec release. Restore it with that release, or start without --restore-from"));
     }
-    RestoredWork w = new RestoredWork(EMPTY, new float[0], new byte[0], 0, 0, Long.MIN_VALUE);
-    if (in.readBoolean()) {
-      byte[] delta = readBytes(in);
-      int n = in.readInt();
-      float[] scores = new float[n];
-      byte[] labels = new byte[n];
-      for (int i = 0; i < n; i++) {
-        scores[i] = in.readFloat();
-        labels[i] = in.readByte();
-      }
-      w = new RestoredWork(delta, scores, labels, in.readLong(), in.readLong(), in.readLong());
-    }
+    UnsentWork w = in.readBoolean() ? UnsentWork.readFrom(in, state.length) : UnsentWork.none();
     int n = in.readInt();
     for (int i = 0; i < n; i++) {
       TrainingEvent e = new TrainingEvent();
@@ -833,78 +588,16 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
       e.eventTime = in.readLong();
       e.ingestTime = in.readLong();
       e.label = in.readInt();
-      e.dense = new float[io.tinyrec.model.ModelConfig.NUM_DENSE];
+      e.dense = new float[ModelConfig.NUM_DENSE];
       for (int j = 0; j < e.dense.length; j++) {
         e.dense[j] = in.readFloat();
       }
-      e.cats = new long[io.tinyrec.model.ModelConfig.NUM_SPARSE];
+      e.cats = new long[ModelConfig.NUM_SPARSE];
       for (int j = 0; j < e.cats.length; j++) {
         e.cats[j] = in.readLong();
       }
       buffer.add(e);
     }
     return w;
-  }
-
-  /**
-   * A change the merger had not seen when the checkpoint was taken (the encoded ChunkDelta may be
-   * empty of chunks), with the scores, labels and counts of the events behind it.
-   */
-  record RestoredWork(byte[] delta, float[] scores, byte[] labels, long trained, long skipped, long maxEventTime) {}
-
-  private static void writeBytes(DataOutputStream o, byte[] b) throws IOException {
-    o.writeInt(b.length);
-    o.write(b);
-  }
-
-  private static byte[] readBytes(DataInputStream in) throws IOException {
-    byte[] b = new byte[in.readInt()];
-    in.readFully(b);
-    return b;
-  }
-
-  /** Scores and labels of the labelled events since the last update, in a growable pair of arrays. */
-  static final class FloatList {
-    private float[] scores = new float[1024];
-    private byte[] labels = new byte[1024];
-    private int size;
-
-    void add(float score, int label) {
-      if (size == scores.length) {
-        scores = Arrays.copyOf(scores, size * 2);
-        labels = Arrays.copyOf(labels, size * 2);
-      }
-      scores[size] = score;
-      labels[size] = (byte) label;
-      size++;
-    }
-
-    float[] scores() {
-      return Arrays.copyOf(scores, size);
-    }
-
-    byte[] labels() {
-      return Arrays.copyOf(labels, size);
-    }
-
-    void clear() {
-      size = 0;
-    }
-
-    void writeTo(DataOutputStream o) throws IOException {
-      o.writeInt(size);
-      for (int i = 0; i < size; i++) {
-        o.writeFloat(scores[i]);
-        o.writeByte(labels[i]);
-      }
-    }
-
-    void readFrom(DataInputStream in) throws IOException {
-      clear();
-      int n = in.readInt();
-      for (int i = 0; i < n; i++) {
-        add(in.readFloat(), in.readByte());
-      }
-    }
   }
 }

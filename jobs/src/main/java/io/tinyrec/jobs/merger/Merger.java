@@ -3,13 +3,13 @@ package io.tinyrec.jobs.merger;
 import io.tinyrec.jobs.StateBytes;
 import io.tinyrec.jobs.TrainJobConfig;
 import io.tinyrec.jobs.kafka.KafkaOut;
-import io.tinyrec.jobs.learner.LearnerUpdate;
+import io.tinyrec.model.sync.LearnerUpdate;
 import io.tinyrec.model.Dlrm;
 import io.tinyrec.model.codec.SnapshotCodec;
 import io.tinyrec.model.metrics.MetricsSnapshot;
 import io.tinyrec.model.metrics.ProgressiveMetrics;
-import io.tinyrec.model.sync.ChunkDelta;
-import io.tinyrec.model.sync.ModelTensors;
+import io.tinyrec.model.sync.SyncMerger;
+import io.tinyrec.model.sync.SyncMessage;
 import io.tinyrec.schemas.ModelMetrics;
 import io.tinyrec.schemas.ModelSnapshot;
 import io.tinyrec.schemas.ModelSync;
@@ -22,7 +22,6 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.zip.CRC32;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -75,20 +74,14 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
   private transient ListState<byte[]> checkpointed;
   /** Bytes of the last checkpointed state, to size the next one's buffer. */
   private transient int lastStateBytes;
-  private transient Dlrm model;
-  private transient ModelTensors tensors;
-  private transient long epoch;
-  private transient long version;
-  private transient long[] mergedSeq;
+  private transient SyncMerger protocol;
   private transient ProgressiveMetrics metrics;
-  private transient long eventsTrained;
-  private transient long skippedUpdates;
-  private transient long maxEventTime;
   private transient long lastSnapshotMs;
   private transient long lastGaugeMs;
   private transient long lastSnapshotVersion;
-  private transient int versionsSinceFull;
   private transient boolean needFull;
+  /** When the pending publish timer fires (a coalesced message is owed); Long.MIN_VALUE when none is pending. */
+  private transient long publishTimerAt;
   private transient boolean endTimerRegistered;
   /** When the heartbeat timer fires next; Long.MIN_VALUE until this run registered one. */
   private transient long nextHeartbeatAt;
@@ -120,30 +113,22 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
         restored = s;
       }
     }
+    // The epoch is the checkpoint restored from. Learners number their updates afresh in each
+    // epoch; whatever they sent before the checkpoint is merged already (or replayed from the
+    // channel state, and then merged as it comes).
     if (restored == null) {
-      model = new Dlrm(config.model);
-      tensors = ModelTensors.of(model);
-      version = 0;
-      mergedSeq = new long[config.learners];
-      Arrays.fill(mergedSeq, -1);
+      protocol = new SyncMerger(config.model, config.learners, restoredFrom, config.syncPublishEvery(),
+          config.fullSyncEvery);
       metrics = new ProgressiveMetrics(config.metricsWindow);
-      maxEventTime = Long.MIN_VALUE;
       lastSnapshotVersion = -1;
     } else {
-      readState(restored);
-      LOG.info("merger restored from checkpoint {} at version {}, {} events trained", restoredFrom, version,
-          eventsTrained);
+      readState(restored, restoredFrom);
+      LOG.info("merger restored from checkpoint {} at version {}, {} events trained", restoredFrom,
+          protocol.version(), protocol.eventsTrained());
     }
-    if (restored != null && mergedSeq.length != config.learners) {
-      LOG.info("rescaled from {} to {} learners", mergedSeq.length, config.learners);
-    }
-    // Learners number their updates afresh in each epoch; whatever they sent before the checkpoint
-    // is merged already (or replayed from the channel state, and then merged as it comes).
-    mergedSeq = new long[config.learners];
-    Arrays.fill(mergedSeq, -1);
     learnersDone = new java.util.BitSet();
     nextHeartbeatAt = Long.MIN_VALUE;
-    epoch = restoredFrom;
+    publishTimerAt = Long.MIN_VALUE;
     needFull = true;
     lastSnapshotMs = System.currentTimeMillis();
   }
@@ -154,10 +139,13 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
     snapshotCodec = SingleObjectCodec.of(ModelSnapshot.class);
     var g = getRuntimeContext().getMetricGroup();
     snapshotsPublished = g.counter("snapshotsPublished");
-    g.gauge("modelVersion", () -> version);
-    g.gauge("epoch", () -> epoch);
-    g.gauge("eventsTrained", () -> eventsTrained);
-    g.gauge("skippedUpdates", () -> skippedUpdates);
+    g.gauge("modelVersion", () -> protocol.version());
+    g.gauge("epoch", () -> protocol.epoch());
+    g.gauge("eventsTrained", () -> protocol.eventsTrained());
+    g.gauge("skippedUpdates", () -> protocol.skippedUpdates());
+    g.gauge("syncMessages", () -> protocol.stats().messages);
+    g.gauge("syncBytesOut", () -> protocol.stats().bytesOut);
+    g.gauge("updateBytesIn", () -> protocol.stats().bytesIn);
     g.gauge("snapshotBytes", () -> lastSnapshotBytes);
     g.gauge("checkpointStateBytes", () -> lastStateBytes);
     g.gauge("snapshotPublishMs", () -> lastSnapshotPublishMs);
@@ -176,29 +164,21 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
       publishFull(out, false);
       needFull = false;
     }
-    if (u.requestsFull) {
+    if (!protocol.merge(u)) {
       return; // a restored learner asking for the epoch's model: sent above, or sent before
     }
-    ChunkDelta merged = ChunkDelta.decode(u.delta, tensors).mergeInto(tensors);
-    model.weightsChangedInPlace();
-    version++;
-    if (u.epoch == epoch && u.learner < mergedSeq.length) {
-      mergedSeq[u.learner] = u.seq; // an update of an earlier epoch (replayed channel state) acknowledges nothing
-    }
-    eventsTrained += u.eventsTrained;
-    skippedUpdates += u.skippedUpdates;
-    model.setCounters(eventsTrained, skippedUpdates);
-    maxEventTime = Math.max(maxEventTime, u.maxEventTime);
     for (int i = 0; i < u.scores.length; i++) {
       metrics.add(u.scores[i], u.labels[i] != 0);
     }
-    if (u.last && u.epoch == epoch) {
+    if (u.last && u.epoch == protocol.epoch()) {
       learnersDone.set(u.learner);
     }
-    if (++versionsSinceFull >= config.fullSyncEvery) {
-      publishFull(out, false);
-    } else {
-      publishSync(out, SyncKind.DELTA, version - 1, merged.encode(), false);
+    if (protocol.publishDue()) {
+      publish(out);
+    } else if (publishTimerAt == Long.MIN_VALUE) {
+      // Coalescing: the message waits for the other learners' updates, but not longer than this.
+      publishTimerAt = System.currentTimeMillis() + config.syncCoalesceMs;
+      ctx.timerService().registerProcessingTimeTimer(publishTimerAt);
     }
     long now = System.currentTimeMillis();
     if (now - lastGaugeMs >= GAUGE_REFRESH_MS) {
@@ -213,6 +193,12 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
     if (inputEnded && !ended && learnersDone.cardinality() >= config.learners) {
       endOfInput(ctx, out);
     }
+  }
+
+  /** One message for everything merged since the last. */
+  private void publish(Collector<KafkaOut> out) {
+    send(out, protocol.publish());
+    publishTimerAt = Long.MIN_VALUE;
   }
 
   /**
@@ -233,6 +219,15 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
   @Override
   public void onTimer(long timestamp, OnTimerContext ctx, Collector<KafkaOut> out) throws Exception {
     if (ctx.timeDomain() == org.apache.flink.streaming.api.TimeDomain.PROCESSING_TIME) {
+      if (timestamp == publishTimerAt) {
+        publishTimerAt = Long.MIN_VALUE;
+        if (protocol.hasUnpublished()) {
+          publish(out);
+        }
+        if (timestamp != nextHeartbeatAt) {
+          return;
+        }
+      }
       boolean ours = timestamp == nextHeartbeatAt;
       // Restored timers fire at once after a restore: the learners get the new epoch's model
       // even if every one of them is waiting for an acknowledgement and sends nothing.
@@ -241,7 +236,7 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
         needFull = false;
       }
       // When the stream pauses, the last updates still reach serving one snapshot interval later.
-      if (lastSnapshotVersion != version
+      if (lastSnapshotVersion != protocol.version()
           && System.currentTimeMillis() - lastSnapshotMs >= config.snapshotInterval.toMillis()) {
         publishSnapshot(ctx);
       }
@@ -269,38 +264,38 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
   /** Every learner has passed the end of a bounded input and sent its final update. */
   private void endOfInput(Context ctx, Collector<KafkaOut> out) {
     ended = true;
-    LOG.info("input ended: final model version {}, {} events trained ({} learners reported their end)", version,
-        eventsTrained, learnersDone.cardinality());
-    if (lastSnapshotVersion != version) {
+    LOG.info("input ended: final model version {}, {} events trained ({} learners reported their end)",
+        protocol.version(), protocol.eventsTrained(), learnersDone.cardinality());
+    if (lastSnapshotVersion != protocol.version()) {
       publishSnapshot(ctx);
     }
     publishFull(out, true);
     var acc = new org.apache.flink.api.common.accumulators.ListAccumulator<String>();
-    acc.add(version + ":" + tensors.checksum());
+    acc.add(protocol.version() + ":" + protocol.tensors().checksum());
     getRuntimeContext().addAccumulator(FINAL_MODEL_ACCUMULATOR, acc);
   }
 
   private void publishFull(Collector<KafkaOut> out, boolean last) {
-    publishSync(out, SyncKind.FULL, -1, SnapshotCodec.encode(model, true), last);
-    versionsSinceFull = 0;
+    send(out, protocol.full(last));
+    publishTimerAt = Long.MIN_VALUE; // the whole model carries whatever was still unpublished
   }
 
-  private void publishSync(Collector<KafkaOut> out, SyncKind kind, long baseVersion, byte[] payload, boolean last) {
-    List<Long> seqs = new ArrayList<>(mergedSeq.length);
-    for (long s : mergedSeq) {
+  private void send(Collector<KafkaOut> out, SyncMessage m) {
+    List<Long> seqs = new ArrayList<>(m.mergedSeq.length);
+    for (long s : m.mergedSeq) {
       seqs.add(s);
     }
-    ModelSync m = ModelSync.newBuilder()
-        .setEpoch(epoch).setVersion(version).setKind(kind)
-        .setBaseVersion(kind == SyncKind.DELTA ? baseVersion : null)
-        .setPayload(ByteBuffer.wrap(payload)).setEventsTrained(eventsTrained)
-        .setMergedSeq(seqs).setLast(last).build();
-    out.collect(new KafkaOut(config.syncTopic, null, syncCodec.encode(m)));
+    ModelSync avro = ModelSync.newBuilder()
+        .setEpoch(m.epoch).setVersion(m.version).setKind(m.full ? SyncKind.FULL : SyncKind.DELTA)
+        .setBaseVersion(m.full ? null : m.baseVersion)
+        .setPayload(ByteBuffer.wrap(m.payload)).setEventsTrained(m.eventsTrained)
+        .setMergedSeq(seqs).setLast(m.last).build();
+    out.collect(new KafkaOut(config.syncTopic, null, syncCodec.encode(avro)));
   }
 
   private void publishSnapshot(Context ctx) {
     long t0 = System.nanoTime();
-    byte[] codec = SnapshotCodec.encode(model, config.snapshotOptimizerState);
+    byte[] codec = SnapshotCodec.encode(protocol.model(), config.snapshotOptimizerState);
     CRC32 crc = new CRC32();
     crc.update(codec);
     MetricsSnapshot all = metrics.overall();
@@ -309,17 +304,17 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
     windowed = win;
     long now = System.currentTimeMillis();
     ModelSnapshot s = ModelSnapshot.newBuilder()
-        .setModelName(config.modelName).setVersion(version).setEpoch(epoch).setCreatedAt(now)
+        .setModelName(config.modelName).setVersion(protocol.version()).setEpoch(protocol.epoch()).setCreatedAt(now)
         // The latest event time trained, never Flink's watermark: that one can run ahead of every
         // event (to its maximum at the end of a bounded input).
-        .setEventTimeWatermark(maxEventTime)
-        .setEventsTrained(eventsTrained).setConfig(new java.util.HashMap<>(config.modelConfigMap()))
+        .setEventTimeWatermark(protocol.maxEventTime())
+        .setEventsTrained(protocol.eventsTrained()).setConfig(new java.util.HashMap<>(config.modelConfigMap()))
         .setCodec(ByteBuffer.wrap(codec)).setChecksum(crc.getValue())
         .setMetrics(toAvro(all)).setWindowMetrics(toAvro(win)).setMetricsWindow(config.metricsWindow).build();
     byte[] value = snapshotCodec.encode(s);
     ctx.output(SNAPSHOTS, new KafkaOut(config.modelsTopic, KafkaOut.utf8(config.modelName), value));
     lastSnapshotMs = now;
-    lastSnapshotVersion = version;
+    lastSnapshotVersion = protocol.version();
     lastSnapshotBytes = value.length;
     lastSnapshotPublishMs = (System.nanoTime() - t0) / 1_000_000;
     snapshotsPublished.inc();
@@ -337,16 +332,17 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
     DataOutputStream o = new DataOutputStream(bytes);
     o.writeInt(STATE_MAGIC);
     o.writeInt(STATE_VERSION);
-    o.writeLong(version);
+    o.writeLong(protocol.version());
+    long[] mergedSeq = protocol.mergedSeq();
     o.writeInt(mergedSeq.length);
     for (long s : mergedSeq) {
       o.writeLong(s);
     }
-    o.writeLong(eventsTrained);
-    o.writeLong(skippedUpdates);
-    o.writeLong(maxEventTime);
+    o.writeLong(protocol.eventsTrained());
+    o.writeLong(protocol.skippedUpdates());
+    o.writeLong(protocol.maxEventTime());
     o.writeLong(lastSnapshotVersion);
-    byte[] m = SnapshotCodec.encode(model, true);
+    byte[] m = SnapshotCodec.encode(protocol.model(), true);
     o.writeInt(m.length);
     o.write(m);
     byte[] pm = metrics.encode();
@@ -358,7 +354,12 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
     LOG.debug("merger: checkpoint {}: {} state bytes", ctx.getCheckpointId(), lastStateBytes);
   }
 
-  private void readState(byte[] state) throws IOException {
+  /**
+   * Reads version 1 of the merger state: version, per-learner merged sequence numbers (not needed
+   * after a restore: learners number their updates afresh in each epoch), counters, the model and
+   * the progressive metrics.
+   */
+  private void readState(byte[] state, long epoch) throws IOException {
     DataInputStream in = new DataInputStream(new ByteArrayInputStream(state));
     int magic = in.readInt();
     int stateVersion = in.readInt();
@@ -368,19 +369,23 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
               + "; this release reads version " + STATE_VERSION + "): the checkpoint was written by another "
               + "tinyrec release. Restore it with that release, or start without --restore-from"));
     }
-    version = in.readLong();
-    mergedSeq = new long[in.readInt()];
-    for (int i = 0; i < mergedSeq.length; i++) {
-      mergedSeq[i] = in.readLong();
+    long version = in.readLong();
+    int writtenBy = in.readInt();
+    for (int i = 0; i < writtenBy; i++) {
+      in.readLong();
     }
-    eventsTrained = in.readLong();
-    skippedUpdates = in.readLong();
-    maxEventTime = in.readLong();
+    if (writtenBy != config.learners) {
+      LOG.info("rescaled from {} to {} learners", writtenBy, config.learners);
+    }
+    long eventsTrained = in.readLong();
+    long skippedUpdates = in.readLong();
+    long maxEventTime = in.readLong();
     lastSnapshotVersion = in.readLong();
     byte[] m = new byte[in.readInt()];
     in.readFully(m);
-    model = SnapshotCodec.decode(m);
-    tensors = ModelTensors.of(model);
+    Dlrm model = SnapshotCodec.decode(m);
+    protocol = new SyncMerger(model, version, eventsTrained, skippedUpdates, maxEventTime, config.learners, epoch,
+        config.syncPublishEvery(), config.fullSyncEvery);
     byte[] pm = new byte[in.readInt()];
     in.readFully(pm);
     metrics = ProgressiveMetrics.decode(pm);

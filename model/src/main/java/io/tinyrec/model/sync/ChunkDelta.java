@@ -188,28 +188,31 @@ public final class ChunkDelta {
    * and returns the merged values of the chunks it touched, as an after-only delta for the sync.
    */
   public ChunkDelta mergeInto(ModelTensors model) {
+    merge(model);
+    return valuesIn(model);
+  }
+
+  /** {@link #mergeInto} without building the merged values (a merger that coalesces sends them later). */
+  public void merge(ModelTensors model) {
     if (before == null) {
       throw new IllegalStateException("a three-way merge needs the values before the change");
     }
     requireLayout(model);
-    float[][] merged = new float[chunks.length][];
     // Accumulators first: a weight change that meets other learners' changes is scaled by them.
     for (int pass = 0; pass < 2; pass++) {
       for (int i = 0; i < chunks.length; i++) {
         if (model.isState(i) == (pass == 0)) {
           mergeArray(model, i);
-          merged[i] = gather(model.array(i), model.chunkLength(i), chunks[i]);
         }
       }
     }
     QuantizedArray q = model.lines();
     if (q == null || lineCount() == 0) {
-      return new ChunkDelta(chunks, merged, null, lines, NO_BYTES, null);
+      return;
     }
     LineWork w = new LineWork(q);
     ByteBuffer a = wrap(linesAfter);
     ByteBuffer b = wrap(linesBefore);
-    Records out = new Records(q);
     for (int l : lines) {
       int aStart = a.position();
       int aLen = q.recordSizeAt(a, l);
@@ -222,9 +225,29 @@ public final class ChunkDelta {
       }
       a.position(aStart + aLen);
       b.position(bStart + bLen);
-      out.add(q, l);
     }
-    return new ChunkDelta(chunks, merged, null, lines, out.bytes(), null);
+  }
+
+  /**
+   * The model's current values of the given chunks (per array, increasing) and quantized lines
+   * (increasing; ignored without a quantized embedding), as an after-only delta: what a merger
+   * sends for everything it merged since its last message.
+   */
+  public static ChunkDelta currentValues(ModelTensors model, int[][] chunkIndices, int[] lineIndices) {
+    int[] lines = model.lines() == null ? null : lineIndices;
+    ChunkDelta shape = new ChunkDelta(chunkIndices, new float[chunkIndices.length][], null, lines, NO_BYTES, null);
+    shape.requireLayout(model);
+    return shape.valuesIn(model);
+  }
+
+  /** The changed chunks of array i, increasing (do not modify). */
+  int[] chunksOf(int i) {
+    return chunks[i];
+  }
+
+  /** The changed quantized lines, increasing (do not modify); null without a quantized embedding. */
+  int[] changedLines() {
+    return lines;
   }
 
   private static ByteBuffer wrap(byte[] b) {

@@ -1,7 +1,7 @@
-package io.tinyrec.jobs.kafka;
+package io.tinyrec.model.sync;
 
 /** A decoded ModelSync message, as the learners' broadcast side sees it. */
-public class SyncRecord {
+public class SyncMessage {
   public long epoch;
   public long version;
   /** True for a whole model, false for a delta on {@link #baseVersion}. */
@@ -15,7 +15,7 @@ public class SyncRecord {
   /** The final message of a bounded run. */
   public boolean last;
 
-  public SyncRecord() {}
+  public SyncMessage() {}
 
   /** The sequence number of {@code learner}'s latest update included in this version, or -1. */
   public long mergedSeqOf(int learner) {

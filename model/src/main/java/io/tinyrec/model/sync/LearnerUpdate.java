@@ -1,4 +1,4 @@
-package io.tinyrec.jobs.learner;
+package io.tinyrec.model.sync;
 
 /**
  * What a learner sends the merger: its change to the model since its last update (a

@@ -4,6 +4,7 @@ import io.tinyrec.schemas.ModelSync;
 import io.tinyrec.schemas.SingleObjectCodec;
 import io.tinyrec.schemas.SyncKind;
 import io.tinyrec.schemas.UndecodableRecordException;
+import io.tinyrec.model.sync.SyncMessage;
 import java.nio.ByteBuffer;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -17,13 +18,13 @@ import org.slf4j.LoggerFactory;
  * Decodes ModelSync values. The sync topic is internal: a value that does not decode cannot have
  * come from this job's merger, so it is logged and skipped rather than failing the learners.
  */
-public final class SyncRecordDeserializer implements KafkaRecordDeserializationSchema<SyncRecord> {
+public final class SyncMessageDeserializer implements KafkaRecordDeserializationSchema<SyncMessage> {
   private static final long serialVersionUID = 1L;
-  private static final Logger LOG = LoggerFactory.getLogger(SyncRecordDeserializer.class);
+  private static final Logger LOG = LoggerFactory.getLogger(SyncMessageDeserializer.class);
   private transient SingleObjectCodec<ModelSync> codec;
 
   @Override
-  public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<SyncRecord> out) {
+  public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<SyncMessage> out) {
     if (codec == null) {
       codec = SingleObjectCodec.of(ModelSync.class);
     }
@@ -35,11 +36,11 @@ public final class SyncRecordDeserializer implements KafkaRecordDeserializationS
           record.offset(), e.getMessage());
       return;
     }
-    out.collect(toRecord(m));
+    out.collect(toMessage(m));
   }
 
-  static SyncRecord toRecord(ModelSync m) {
-    SyncRecord r = new SyncRecord();
+  static SyncMessage toMessage(ModelSync m) {
+    SyncMessage r = new SyncMessage();
     r.epoch = m.getEpoch();
     r.version = m.getVersion();
     r.full = m.getKind() == SyncKind.FULL;
@@ -58,7 +59,7 @@ public final class SyncRecordDeserializer implements KafkaRecordDeserializationS
   }
 
   @Override
-  public TypeInformation<SyncRecord> getProducedType() {
-    return TypeInformation.of(SyncRecord.class);
+  public TypeInformation<SyncMessage> getProducedType() {
+    return TypeInformation.of(SyncMessage.class);
   }
 }
