@@ -7,6 +7,7 @@ import io.tinyrec.model.data.CriteoReader;
 import io.tinyrec.model.data.CriteoRow;
 import io.tinyrec.model.synthetic.SyntheticCriteo;
 import io.tinyrec.model.sync.SyncHarness;
+import io.tinyrec.model.sync.SyncMerger;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,6 +44,10 @@ public final class BenchSyncCommand implements Callable<Integer> {
   int delayTicks;
   @Option(names = "--full-sync-every", defaultValue = "50", description = "As train's (default ${DEFAULT-VALUE}).")
   int fullSyncEvery;
+  @Option(names = "--merge-exponent", description = "How a weight several learners changed in one round combines "
+      + "their k changes: sum / k^e; 0 is the sum, 1 the mean (default: the job's, "
+      + "0.5" + ").")
+  Double mergeExponent;
   @Mixin
   ModelOptions model;
 
@@ -63,13 +68,16 @@ public final class BenchSyncCommand implements Callable<Integer> {
       }
     }
     SyncHarness.Settings s = new SyncHarness.Settings(config, batch, syncEvery,
-        maxStaleness != null ? maxStaleness : syncEvery, delayTicks, fullSyncEvery, 100_000);
+        maxStaleness != null ? maxStaleness : syncEvery, delayTicks, fullSyncEvery, 100_000,
+        mergeExponent != null ? mergeExponent : SyncMerger.SHARED_EXPONENT);
     ObjectMapper json = new ObjectMapper();
     for (int n : learners) {
       SyncHarness.Result r = SyncHarness.run(data, n, s);
       ObjectNode o = json.createObjectNode();
       o.put("measure", "sync_harness");
       o.put("learners", n);
+      o.put("sync_every", syncEvery);
+      o.put("merge_exponent", s.sharedExponent());
       o.put("rows", data.size());
       o.put("events_trained", r.events());
       o.put("auc", r.metrics().auc());

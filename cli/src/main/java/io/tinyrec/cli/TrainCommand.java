@@ -90,6 +90,10 @@ public final class TrainCommand implements Callable<Integer> {
       description = "Bounded staleness: a learner waits for its oldest unmerged update once it has trained this "
           + "many events past it; 0 = unbounded (default --sync-every with several learners, 0 with one).")
   Integer maxStaleness;
+  @Option(names = "--sync-coalesce-ms", paramLabel = "MS",
+      description = "The merger sends one sync message for every update merged since its last: once it holds one "
+          + "per learner, or this long after the first of them (default 20).")
+  Long syncCoalesceMs;
   @Option(names = "--snapshot-interval", defaultValue = "30s", converter = Sizes.Span.class, paramLabel = "DURATION",
       description = "How often a snapshot is published (default ${DEFAULT-VALUE}).")
   Duration snapshotInterval;
@@ -141,6 +145,9 @@ public final class TrainCommand implements Callable<Integer> {
     }
     if (maxStaleness != null) {
       builder.maxStaleness(maxStaleness);
+    }
+    if (syncCoalesceMs != null) {
+      builder.syncCoalesceMs(syncCoalesceMs);
     }
     config = builder.build();
     if (learners > 1 && modelConfig.optimizer() == ModelConfig.OptimizerKind.ADAGRAD

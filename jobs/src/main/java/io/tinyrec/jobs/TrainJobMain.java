@@ -21,15 +21,16 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *   [--rows-per-table R] [--optimizer sgd|adagrad] [--lr X] [--seed S] [--precision fp32|int8|int4]
  *   [--quant-group block|G] [--quant-scale fp16|fp32] [--cache-fraction F] [--cache-policy lfu|lru]
  *   [--learners N] [--batch B]
- *   [--max-wait-ms W] [--sync-every N] [--max-staleness N] [--snapshot-interval-s S] [--checkpoint-interval-s S] [--bounded]
+ *   [--max-wait-ms W] [--sync-every N] [--max-staleness N] [--sync-coalesce-ms MS] [--snapshot-interval-s S]
+ *   [--checkpoint-interval-s S] [--bounded]
  * </pre>
  * The topics must exist (create them with {@code tinyrec topics create}).
  */
 public final class TrainJobMain {
   private static final Set<String> FLAGS = Set.of("bootstrap-servers", "events-topic", "scores-topic", "sync-topic",
       "models-topic", "dlq-topic", "model-name", "preset", "embedding", "robe-size", "robe-z", "rows-per-table",
-      "optimizer", "lr", "seed", "learners", "batch", "max-wait-ms", "sync-every", "max-staleness", "snapshot-interval-s",
-      "checkpoint-interval-s", "precision", "quant-group", "quant-scale", "cache-fraction", "cache-policy");
+      "optimizer", "lr", "seed", "learners", "batch", "max-wait-ms", "sync-every", "max-staleness", "sync-coalesce-ms",
+      "snapshot-interval-s", "checkpoint-interval-s", "precision", "quant-group", "quant-scale", "cache-fraction", "cache-policy");
 
   private TrainJobMain() {}
 
@@ -56,6 +57,7 @@ public final class TrainJobMain {
       "  --batch B                       micro-batch size (128)",
       "  --max-wait-ms W                 longest an event waits for its batch to fill (200)",
       "  --sync-every N --max-staleness N  sync period and staleness bound, in events",
+      "  --sync-coalesce-ms MS  longest wait of a merged update for the next sync message (default 20)",
       "  --snapshot-interval-s S         how often a snapshot is published (30)",
       "  --checkpoint-interval-s S       Flink checkpoint interval (5)",
       "  --bounded                       stop at the events' end offsets as of the start (a backfill); without it",
@@ -141,6 +143,9 @@ public final class TrainJobMain {
     }
     if (a.containsKey("max-staleness")) {
       builder.maxStaleness(Integer.parseInt(a.get("max-staleness")));
+    }
+    if (a.containsKey("sync-coalesce-ms")) {
+      builder.syncCoalesceMs(Long.parseLong(a.get("sync-coalesce-ms")));
     }
     TrainJobConfig c = builder.build();
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();

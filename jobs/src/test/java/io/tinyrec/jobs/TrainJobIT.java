@@ -122,8 +122,8 @@ class TrainJobIT {
   @Test
   void twoLearnersLearnAsWellAsOneAndEndWithOneModelEverywhere() throws Exception {
     // Two runs that see the same rows in slightly different orders differ in progressive AUC by
-    // about 0.002 (one standard deviation, measured with the sync protocol on these rows, then in a simulation: each of N
-    // learners reads its own partition, so N changes the order). One stream cannot tell 0.005
+    // about 0.002 (one standard deviation, measured on these rows: each of N learners reads its
+    // own partition, so N changes the order). One stream cannot tell 0.005
     // from that noise, so the gap is averaged over three streams. Bounded staleness (the default:
     // one sync period, 64 events here) keeps the replicas close whatever the machine's load.
     long[] seeds = {11, 12, 13};

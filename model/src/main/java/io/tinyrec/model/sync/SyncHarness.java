@@ -29,12 +29,19 @@ import java.util.List;
 public final class SyncHarness {
   /** How the protocol runs: the job's sync settings, in events and ticks. */
   public record Settings(ModelConfig model, int batch, int syncEvery, int maxStaleness, int delayTicks,
-      int fullEvery, int metricsWindow) {
+      int fullEvery, int metricsWindow, double sharedExponent) {
     public Settings {
-      if (batch < 1 || syncEvery < 1 || maxStaleness < 0 || delayTicks < 0 || fullEvery < 1 || metricsWindow < 1) {
+      if (batch < 1 || syncEvery < 1 || maxStaleness < 0 || delayTicks < 0 || fullEvery < 1 || metricsWindow < 1
+          || !(sharedExponent >= 0 && sharedExponent <= 1)) {
         throw new IllegalArgumentException("batch, syncEvery, fullEvery and metricsWindow must be >= 1, "
-            + "maxStaleness and delayTicks >= 0");
+            + "maxStaleness and delayTicks >= 0, sharedExponent in [0, 1]");
       }
+    }
+
+    /** The job's settings: its merge rule ({@link SyncMerger#SHARED_EXPONENT}). */
+    public Settings(ModelConfig model, int batch, int syncEvery, int maxStaleness, int delayTicks, int fullEvery,
+        int metricsWindow) {
+      this(model, batch, syncEvery, maxStaleness, delayTicks, fullEvery, metricsWindow, SyncMerger.SHARED_EXPONENT);
     }
   }
 
@@ -54,7 +61,8 @@ public final class SyncHarness {
     for (int i = 0; i < rows.size(); i++) {
       parts.get(Math.floorMod(Long.hashCode(i * 0x9E3779B97F4A7C15L), n)).add(rows.get(i));
     }
-    SyncMerger merger = new SyncMerger(s.model(), n, 0, n, s.fullEvery());
+    SyncMerger merger = new SyncMerger(new io.tinyrec.model.Dlrm(s.model()), 0, 0, 0, Long.MIN_VALUE, n, 0, n,
+        s.fullEvery(), s.sharedExponent());
     SyncLearner[] learners = new SyncLearner[n];
     for (int k = 0; k < n; k++) {
       learners[k] = new SyncLearner(s.model(), k, 0);

@@ -48,6 +48,8 @@ public final class SyncLearner {
   private long baseVersion;
   private long seq = -1;
   private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+  /** Replicas kept for updates since acknowledged, reused for the next ones (each is a whole model). */
+  private final ArrayDeque<ModelTensors> spare = new ArrayDeque<>();
   /** Restored work not yet sent; non-null from a restore until the epoch's whole model arrives. */
   private List<UnsentWork> restoredWork;
   private boolean fullRequested;
@@ -169,13 +171,13 @@ public final class SyncLearner {
   public LearnerUpdate send(boolean last, long nowMs) {
     long t0 = SyncStats.cpuNanos();
     ModelTensors from = inFlight.isEmpty() ? base : inFlight.peekLast().sentPoint();
-    ChunkDelta delta = ChunkDelta.between(from, localTensors, true);
+    byte[] delta = ChunkDelta.encodeBetween(from, localTensors, true);
     if (localTensors.lines() != null) {
       localTensors.lines().clearDirty(); // a quantized replica's changes so far are in this update
     }
     LearnerUpdate u = newUpdate();
     u.seq = ++seq;
-    u.delta = delta.encode();
+    u.delta = delta;
     u.scores = pendingScores.scores();
     u.labels = pendingScores.labels();
     u.eventsTrained = pendingTrained;
@@ -187,7 +189,7 @@ public final class SyncLearner {
     pendingSkipped = 0;
     eventsSinceSend = 0;
     lastSendMs = nowMs;
-    inFlight.addLast(new InFlight(u.seq, localTensors.copy(), nowMs, eventsTrainedTotal));
+    inFlight.addLast(new InFlight(u.seq, copyOfReplica(), nowMs, eventsTrainedTotal));
     if (last) {
       finished = true;
     }
@@ -196,6 +198,15 @@ public final class SyncLearner {
     stats.eventsTrained += u.eventsTrained;
     stats.mergeNanos += SyncStats.cpuNanos() - t0;
     return u;
+  }
+
+  private ModelTensors copyOfReplica() {
+    ModelTensors t = spare.pollFirst();
+    if (t == null) {
+      return localTensors.copy();
+    }
+    t.setFrom(localTensors);
+    return t;
   }
 
   /** The final update has left: later messages only move the global model. */
@@ -289,7 +300,9 @@ public final class SyncLearner {
       installFull(m);
     } else if (m.epoch == globalEpoch && m.baseVersion == globalVersion) {
       change = ChunkDelta.decode(m.payload, globalTensors);
-      previousValues = change.valuesIn(globalTensors);
+      // Needed only where the replica follows chunk by chunk (no acknowledgement, updates in flight).
+      previousValues = inFlight.isEmpty() || m.mergedSeqOf(learner) >= inFlight.peekFirst().seq() ? null
+          : change.valuesIn(globalTensors);
       change.overwrite(globalTensors);
       global.weightsChangedInPlace();
       globalVersion = m.version;
@@ -302,8 +315,10 @@ public final class SyncLearner {
     }
     long merged = m.mergedSeqOf(learner);
     InFlight newest = null;
+    List<ModelTensors> acknowledged = new ArrayList<>(2);
     while (!inFlight.isEmpty() && inFlight.peekFirst().seq() <= merged) {
       newest = inFlight.pollFirst();
+      acknowledged.add(newest.sentPoint());
     }
     if (newest != null) {
       ChunkDelta.rebase(localTensors, newest.sentPoint(), globalTensors);
@@ -311,6 +326,7 @@ public final class SyncLearner {
         ChunkDelta.rebase(f.sentPoint(), newest.sentPoint(), globalTensors);
       }
       syncLagMs = nowMs - newest.sentAtMs();
+      spare.addAll(acknowledged);
     } else if (inFlight.isEmpty()) {
       ChunkDelta.rebase(localTensors, base, globalTensors);
     } else {
@@ -395,7 +411,7 @@ public final class SyncLearner {
       return UnsentWork.none();
     }
     ModelTensors from = inFlight.isEmpty() ? base : inFlight.peekLast().sentPoint();
-    return new UnsentWork(ChunkDelta.between(from, localTensors, true).encode(), pendingScores.scores(),
+    return new UnsentWork(ChunkDelta.encodeBetween(from, localTensors, true), pendingScores.scores(),
         pendingScores.labels(), pendingTrained, pendingSkipped, maxEventTime);
   }
 

@@ -37,6 +37,23 @@ class ChunkDeltaTest {
   }
 
   @Test
+  void theWireFormStraightFromTwoModelsIsByteForByteTheDeltasEncoding() {
+    for (String preset : new String[] {"small", "kaggle"}) {
+      Dlrm global = model(ModelConfig.preset(preset));
+      Dlrm learner = copyOf(global);
+      ModelTensors base = ModelTensors.of(global).copy();
+      train(learner, 0, 3);
+      ModelTensors now = ModelTensors.of(learner);
+      for (boolean withBefore : new boolean[] {true, false}) {
+        byte[] expected = ChunkDelta.between(base, now, withBefore).encode();
+        assertTrue(java.util.Arrays.equals(expected, ChunkDelta.encodeBetween(base, now, withBefore)), preset);
+      }
+      assertEquals(ChunkDelta.between(base, base.copy(), true).encode().length,
+          ChunkDelta.encodeBetween(base, base.copy(), true).length, "no change: no chunks");
+    }
+  }
+
+  @Test
   void oneLearnersUpdateMergesToItsModelExactlyAndSurvivesTheWire() {
     Dlrm global = model(ModelConfig.preset("small"));
     Dlrm learner = copyOf(global);
