@@ -53,7 +53,8 @@ public final class ModelOptions {
       + "about 0.004 AUC lower).")
   String embeddingAdagrad;
 
-  @Option(names = "--lr", description = "Learning rate of every part (default 0.1).")
+  @Option(names = "--lr", description = "Learning rate of every part (default 0.01 for the kaggle and terabyte presets, "
+      + "0.1 for small).")
   Float lr;
 
   @Option(names = "--lr-dense", description = "Learning rate of the MLPs (overrides --lr).")

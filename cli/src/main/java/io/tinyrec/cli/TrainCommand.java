@@ -154,10 +154,19 @@ public final class TrainCommand implements Callable<Integer> {
         && Math.max(modelConfig.lrDense(), modelConfig.lrEmbedding()) > 0.05f) {
       System.err.printf(java.util.Locale.ROOT, "train: warning: %d learners at Adagrad lr %.3g: each learner trains "
           + "on a model one sync round trip old, and at this rate that costs accuracy (measured: kaggle preset, "
-          + "lr 0.1, 2 learners lost 0.13 AUC against 1). Adagrad lr 0.01 is the usual choice.%n", learners,
+          + "lr 0.1, 2 learners lost 0.13 AUC against 1). The default, Adagrad lr 0.01, is the usual choice.%n", learners,
           Math.max(modelConfig.lrDense(), modelConfig.lrEmbedding()));
     }
-    long eventsAtStart = prepareTopics(config, kafka);
+    TopicsAtStart topics = prepareTopics(config, kafka);
+    long eventsAtStart = topics.events();
+    if (topics.eventPartitions() < learners) {
+      // Each learner trains the partitions its source subtask reads; with fewer partitions than
+      // learners some would have none, so the events are spread over all of them by their key.
+      System.err.printf("train: the events topic '%s' has %d partition(s) for %d learners: events are spread over "
+          + "the learners by key (one more hop per event). Give it at least %d partitions to avoid that.%n",
+          eventsTopic, topics.eventPartitions(), learners, learners);
+      config = builder.spreadEvents(true).build();
+    }
     if (bounded && eventsAtStart == 0 && restoreFrom == null) {
       System.err.println("train: the events topic '" + eventsTopic + "' is empty, so a --bounded run has nothing to do");
       return 0;
@@ -266,7 +275,10 @@ public final class TrainCommand implements Callable<Integer> {
     }
   }
 
-  static long prepareTopics(TrainJobConfig c, Map<String, String> kafka) throws Exception {
+  /** What the topics hold at the start: events waiting, and the events topic's partitions. */
+  record TopicsAtStart(long events, int eventPartitions) {}
+
+  static TopicsAtStart prepareTopics(TrainJobConfig c, Map<String, String> kafka) throws Exception {
     try {
       return checkAndCreateTopics(c, kafka);
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
@@ -285,7 +297,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
   }
 
-  private static long checkAndCreateTopics(TrainJobConfig c, Map<String, String> kafka) throws Exception {
+  private static TopicsAtStart checkAndCreateTopics(TrainJobConfig c, Map<String, String> kafka) throws Exception {
     Dlrm fresh = new Dlrm(c.model);
     // A quantized model's training snapshot grows by its FP32 cache once trained; the merger's can
     // hold every learner's cached lines.
@@ -322,7 +334,7 @@ public final class TrainCommand implements Callable<Integer> {
             .map(i -> new TopicPartition(c.eventsTopic, i.partition())).toList();
         Map<TopicPartition, Long> end = consumer.endOffsets(parts);
         Map<TopicPartition, Long> begin = consumer.beginningOffsets(parts);
-        return parts.stream().mapToLong(tp -> end.get(tp) - begin.get(tp)).sum();
+        return new TopicsAtStart(parts.stream().mapToLong(tp -> end.get(tp) - begin.get(tp)).sum(), parts.size());
       }
     }
   }

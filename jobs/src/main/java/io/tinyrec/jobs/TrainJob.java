@@ -7,18 +7,19 @@ import io.tinyrec.jobs.events.TrainingEvent;
 import io.tinyrec.jobs.kafka.KafkaOut;
 import io.tinyrec.jobs.kafka.KafkaOutSerializer;
 import io.tinyrec.jobs.kafka.RestorableBoundedSource;
-import io.tinyrec.model.sync.SyncMessage;
 import io.tinyrec.jobs.kafka.SyncMessageDeserializer;
 import io.tinyrec.jobs.kafka.UntilLastSource;
 import io.tinyrec.jobs.learner.Learner;
-import io.tinyrec.model.sync.LearnerUpdate;
 import io.tinyrec.jobs.merger.Merger;
+import io.tinyrec.model.sync.LearnerUpdate;
+import io.tinyrec.model.sync.SyncMessage;
 import io.tinyrec.schemas.TopicDefaults;
 import java.time.Duration;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
@@ -26,6 +27,8 @@ import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
+import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -76,7 +79,8 @@ public final class TrainJob {
     SingleOutputStreamOperator<TrainingEvent> decoded = env
         .fromSource(new RestorableBoundedSource<>(events.build()), WatermarkStrategy.noWatermarks(), "events")
         .uid("events-source").setParallelism(c.learners)
-        .process(new EventDecoder(c.dlqTopic)).uid("decode").name("decode").setParallelism(c.learners);
+        .process(new EventDecoder(c.dlqTopic, LEARNER_MAX_PARALLELISM)).uid("decode").name("decode")
+        .setParallelism(c.learners);
     DataStream<TrainingEvent> timed = decoded
         .assignTimestampsAndWatermarks(WatermarkStrategy.<TrainingEvent>forBoundedOutOfOrderness(Duration.ofSeconds(5))
             .withTimestampAssigner((e, ts) -> e.eventTime)
@@ -105,10 +109,15 @@ public final class TrainJob {
         .setBufferTimeout(0)
         .broadcast(Learner.GLOBAL_MODEL);
 
-    SingleOutputStreamOperator<LearnerUpdate> learned = timed
-        .keyBy(e -> e.key)
+    // Each learner trains the events its own source subtask reads, without a shuffle (measured in
+    // docs/benchmarks.md), unless there are fewer partitions than learners: then events are
+    // spread over every learner by their key.
+    KeyedStream<TrainingEvent, String> keyed = c.spreadEvents ? timed.keyBy(e -> e.key)
+        : DataStreamUtils.reinterpretAsKeyedStream(timed, e -> e.route, Types.STRING);
+    SingleOutputStreamOperator<LearnerUpdate> learned = keyed
         .connect(sync)
         .process(new Learner(c)).uid("learner").name("learner").setParallelism(c.learners)
+        .setMaxParallelism(LEARNER_MAX_PARALLELISM)
         .setBufferTimeout(0); // updates are few; each should reach the merger at once
 
     SingleOutputStreamOperator<KafkaOut> merged = learned
@@ -180,6 +189,12 @@ public final class TrainJob {
    * It must not hold the watermark at its maximum: when the events go idle in a lull, the learners'
    * watermark would then jump to the maximum, which reads as the end of the input.
    */
+  /**
+   * The learners' max parallelism (their key groups, which the decoders' route keys fall in): 128,
+   * Flink's default up to 85 subtasks, so checkpoints of earlier releases keep restoring.
+   */
+  public static final int LEARNER_MAX_PARALLELISM = 128;
+
   static final class NoEventTime implements WatermarkGenerator<SyncMessage> {
     @Override
     public void onEvent(SyncMessage event, long eventTimestamp, WatermarkOutput output) {}

@@ -51,6 +51,12 @@ public final class TrainJobConfig implements Serializable {
    * first of them. So each learner reads about one message per sync period, whatever their number.
    */
   public final long syncCoalesceMs;
+  /**
+   * Spread the events over the learners by their key (one more network hop per event). Needed only
+   * when the events topic has fewer partitions than there are learners, since otherwise each
+   * learner trains the partitions its own source subtask reads; train sets it then.
+   */
+  public final boolean spreadEvents;
   public final Duration snapshotInterval;
   /** Whether snapshots also carry the optimizer state (to resume training elsewhere). */
   public final boolean snapshotOptimizerState;
@@ -89,6 +95,7 @@ public final class TrainJobConfig implements Serializable {
     this.maxStaleness = b.maxStaleness != null ? b.maxStaleness : b.learners > 1 ? syncEvery : 0;
     this.fullSyncEvery = b.fullSyncEvery;
     this.syncCoalesceMs = b.syncCoalesceMs;
+    this.spreadEvents = b.spreadEvents;
     this.snapshotInterval = b.snapshotInterval;
     this.snapshotOptimizerState = b.snapshotOptimizerState;
     this.checkpointInterval = b.checkpointInterval;
@@ -98,6 +105,8 @@ public final class TrainJobConfig implements Serializable {
     this.kafkaProperties = Map.copyOf(b.kafkaProperties);
     this.failAfterEvents = b.failAfterEvents;
     require(learners >= 1, "--learners must be >= 1, got " + learners);
+    require(learners <= TrainJob.LEARNER_MAX_PARALLELISM, "--learners must be at most "
+        + TrainJob.LEARNER_MAX_PARALLELISM + " (the learners' max parallelism), got " + learners);
     require(batch >= 1, "--batch must be >= 1, got " + batch);
     require(maxWaitMs >= 0, "--max-wait-ms must be >= 0, got " + maxWaitMs);
     require(syncEvery >= 1, "--sync-every must be >= 1 event, got " + syncEvery);
@@ -163,6 +172,7 @@ public final class TrainJobConfig implements Serializable {
     private Integer maxStaleness;
     private int fullSyncEvery = 50;
     private long syncCoalesceMs = 20;
+    private boolean spreadEvents;
     private Duration snapshotInterval = Duration.ofSeconds(30);
     private boolean snapshotOptimizerState;
     private Duration checkpointInterval = Duration.ofSeconds(5);
@@ -216,6 +226,12 @@ public final class TrainJobConfig implements Serializable {
     /** Default: the sync period (--sync-every) with several learners, unbounded (0) with one. */
     public Builder maxStaleness(int v) {
       this.maxStaleness = v;
+      return this;
+    }
+
+    /** Default false: each learner trains its own partitions. */
+    public Builder spreadEvents(boolean v) {
+      this.spreadEvents = v;
       return this;
     }
 

@@ -22,7 +22,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *   [--quant-group block|G] [--quant-scale fp16|fp32] [--cache-fraction F] [--cache-policy lfu|lru]
  *   [--learners N] [--batch B]
  *   [--max-wait-ms W] [--sync-every N] [--max-staleness N] [--sync-coalesce-ms MS] [--snapshot-interval-s S]
- *   [--checkpoint-interval-s S] [--bounded]
+ *   [--checkpoint-interval-s S] [--bounded] [--spread-events]
  * </pre>
  * The topics must exist (create them with {@code tinyrec topics create}).
  */
@@ -58,6 +58,8 @@ public final class TrainJobMain {
       "  --max-wait-ms W                 longest an event waits for its batch to fill (200)",
       "  --sync-every N --max-staleness N  sync period and staleness bound, in events",
       "  --sync-coalesce-ms MS  longest wait of a merged update for the next sync message (default 20)",
+      "  --spread-events  spread events over the learners by key: only if the events topic has fewer partitions",
+      "                   than --learners (otherwise each learner trains its own partitions, without a shuffle)",
       "  --snapshot-interval-s S         how often a snapshot is published (30)",
       "  --checkpoint-interval-s S       Flink checkpoint interval (5)",
       "  --bounded                       stop at the events' end offsets as of the start (a backfill); without it",
@@ -71,15 +73,18 @@ public final class TrainJobMain {
     }
     Map<String, String> a = new HashMap<>();
     boolean bounded = false;
+    boolean spread = false;
     for (int i = 0; i < args.length; i++) {
       String flag = args[i].startsWith("--") ? args[i].substring(2) : null;
       if ("bounded".equals(flag)) {
         bounded = true;
+      } else if ("spread-events".equals(flag)) {
+        spread = true;
       } else if (flag != null && FLAGS.contains(flag) && i + 1 < args.length) {
         a.put(flag, args[++i]);
       } else {
         throw new IllegalArgumentException("unknown or incomplete argument '" + args[i] + "'; flags: --" + String.join(
-            " --", new java.util.TreeSet<>(FLAGS)) + " --bounded (--help explains them)");
+            " --", new java.util.TreeSet<>(FLAGS)) + " --bounded --spread-events (--help explains them)");
       }
     }
     if (!a.containsKey("bootstrap-servers")) {
@@ -144,6 +149,7 @@ public final class TrainJobMain {
     if (a.containsKey("max-staleness")) {
       builder.maxStaleness(Integer.parseInt(a.get("max-staleness")));
     }
+    builder.spreadEvents(spread);
     if (a.containsKey("sync-coalesce-ms")) {
       builder.syncCoalesceMs(Long.parseLong(a.get("sync-coalesce-ms")));
     }

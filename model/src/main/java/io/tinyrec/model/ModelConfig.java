@@ -227,10 +227,10 @@ public record ModelConfig(
   public static ModelConfig preset(String name) {
     return switch (name.toLowerCase(Locale.ROOT)) {
       case "kaggle" -> new ModelConfig(16, new int[] {512, 256, 64, 16}, new int[] {512, 256, 1}, false,
-          EmbeddingKind.ROBE, 1 << 20, 16, 100_000, OptimizerKind.ADAGRAD, EmbeddingAdagrad.ELEMENTWISE, 0.1f, 0.1f, 1e-10f, 123,
+          EmbeddingKind.ROBE, 1 << 20, 16, 100_000, OptimizerKind.ADAGRAD, EmbeddingAdagrad.ELEMENTWISE, 0.01f, 0.01f, 1e-10f, 123,
           Quantization.FP32);
       case "terabyte" -> new ModelConfig(128, new int[] {512, 256, 128}, new int[] {1024, 1024, 512, 256, 1}, false,
-          EmbeddingKind.ROBE, 1 << 24, 32, 100_000, OptimizerKind.ADAGRAD, EmbeddingAdagrad.ELEMENTWISE, 0.1f, 0.1f, 1e-10f, 123,
+          EmbeddingKind.ROBE, 1 << 24, 32, 100_000, OptimizerKind.ADAGRAD, EmbeddingAdagrad.ELEMENTWISE, 0.01f, 0.01f, 1e-10f, 123,
           Quantization.FP32);
       case "small" -> new ModelConfig(8, new int[] {32, 8}, new int[] {32, 1}, false,
           EmbeddingKind.ROBE, 1 << 14, 4, 1_000, OptimizerKind.ADAGRAD, EmbeddingAdagrad.ELEMENTWISE, 0.1f, 0.1f, 1e-10f, 123,

@@ -31,14 +31,22 @@ public final class EventDecoder extends ProcessFunction<RawRecord, TrainingEvent
   /** Accumulator with the number of records sent to the dead-letter topic. */
   public static final String DLQ_ACCUMULATOR = "dlq-records";
 
-  public EventDecoder(String dlqTopic) {
+  /** The learner operator's max parallelism, whose key groups the route keys fall in. */
+  private final int learnerMaxParallelism;
+  private transient String route;
+
+  public EventDecoder(String dlqTopic, int learnerMaxParallelism) {
     this.dlqTopic = dlqTopic;
+    this.learnerMaxParallelism = learnerMaxParallelism;
   }
 
   @Override
   public void open(OpenContext ctx) {
     codec = SingleObjectCodec.of(ClickEvent.class);
     fast = new ClickEventDecoder();
+    var task = getRuntimeContext().getTaskInfo();
+    route = LearnerRoutes.keyFor(task.getIndexOfThisSubtask(), task.getNumberOfParallelSubtasks(),
+        learnerMaxParallelism);
     dlqRecords = getRuntimeContext().getMetricGroup().counter("dlqRecords");
     dlqTotal = new org.apache.flink.api.common.accumulators.LongCounter();
     getRuntimeContext().addAccumulator(DLQ_ACCUMULATOR, dlqTotal);
@@ -48,7 +56,7 @@ public final class EventDecoder extends ProcessFunction<RawRecord, TrainingEvent
   public void processElement(RawRecord r, Context ctx, Collector<TrainingEvent> out) {
     if (fast.read(r.value)) {
       CriteoRow row = new CriteoRow(fast.label(), fast.dense(), fast.denseMissing(), fast.cats(), fast.catMissing());
-      out.collect(toTrainingEvent(fast.eventId(), fast.key(), fast.eventTime(), row, r.timestamp));
+      out.collect(routed(toTrainingEvent(fast.eventId(), fast.key(), fast.eventTime(), row, r.timestamp)));
       return;
     }
     // Anything the fast path declines: Avro's reader decodes it, or names what is wrong with it.
@@ -70,7 +78,7 @@ public final class EventDecoder extends ProcessFunction<RawRecord, TrainingEvent
       reject(r, "INVALID_EVENT", "event " + e.getEventId() + ": " + ex.getMessage(), ctx);
       return;
     }
-    out.collect(toTrainingEvent(e, row, r.timestamp));
+    out.collect(routed(toTrainingEvent(e, row, r.timestamp)));
   }
 
   private void reject(RawRecord r, String kind, String why, Context ctx) {
@@ -88,6 +96,11 @@ public final class EventDecoder extends ProcessFunction<RawRecord, TrainingEvent
    * The model-input form of an event whose fields made {@code row}: the transforms are
    * {@link CriteoRow}'s, the ones serving and {@code tinyrec learn} apply too.
    */
+  private TrainingEvent routed(TrainingEvent t) {
+    t.route = route;
+    return t;
+  }
+
   static TrainingEvent toTrainingEvent(ClickEvent e, CriteoRow row, long ingestTime) {
     return toTrainingEvent(e.getEventId(), e.getKey(), e.getEventTime(), row, ingestTime);
   }

@@ -14,6 +14,12 @@ public class TrainingEvent {
   public int label;
   public float[] dense;
   public long[] cats;
+  /**
+   * The learner key of the decoder that made this event: one key per subtask, in that subtask's key
+   * group ({@link LearnerRoutes}), so the learners take their decoder's events where they are,
+   * without a shuffle. Not checkpointed.
+   */
+  public String route;
 
   public TrainingEvent() {}
 

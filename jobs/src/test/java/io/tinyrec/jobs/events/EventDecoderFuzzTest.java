@@ -138,7 +138,7 @@ public class EventDecoderFuzzTest {
   }
 
   static OneInputStreamOperatorTestHarness<RawRecord, TrainingEvent> harness() throws Exception {
-    var h = ProcessFunctionTestHarnesses.forProcessFunction(new EventDecoder("dlq"));
+    var h = ProcessFunctionTestHarnesses.forProcessFunction(new EventDecoder("dlq", io.tinyrec.jobs.TrainJob.LEARNER_MAX_PARALLELISM));
     return h;
   }
 
