@@ -177,7 +177,7 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
       publish(out);
     } else if (publishTimerAt == Long.MIN_VALUE) {
       // Coalescing: the message waits for the other learners' updates, but not longer than this.
-      publishTimerAt = System.currentTimeMillis() + config.syncCoalesceMs;
+      publishTimerAt = ctx.timerService().currentProcessingTime() + config.syncCoalesceMs;
       ctx.timerService().registerProcessingTimeTimer(publishTimerAt);
     }
     long now = System.currentTimeMillis();
@@ -207,7 +207,7 @@ public final class Merger extends KeyedProcessFunction<Integer, LearnerUpdate, K
    */
   private void registerTimers(Context ctx) {
     if (nextHeartbeatAt == Long.MIN_VALUE) {
-      nextHeartbeatAt = System.currentTimeMillis() + HEARTBEAT_MS;
+      nextHeartbeatAt = ctx.timerService().currentProcessingTime() + HEARTBEAT_MS;
       ctx.timerService().registerProcessingTimeTimer(nextHeartbeatAt);
     }
     if (config.bounded && !endTimerRegistered) {
