@@ -164,6 +164,13 @@ public final class LearnCommand implements Callable<Integer> {
       err.println("learn: skipped " + r.skippedLines() + " malformed lines in all (first "
           + reported.get() + " shown above)");
     }
+    if (r.rows() == 0) {
+      // Nothing learned: say so and fail, rather than print a summary of zero rows (or save an untrained model).
+      err.println("learn: no rows to learn from in " + cfg.inputs() + (r.skippedLines() > 0
+          ? " (" + r.skippedLines() + " malformed lines skipped)" : " (the input is empty)")
+          + (cfg.saveSnapshot() != null ? "; no snapshot written" : ""));
+      return 1;
+    }
     if (cfg.saveSnapshot() != null) {
       byte[] bytes = SnapshotCodec.encode(dlrm, cfg.withOptimizerState());
       Path p = cfg.saveSnapshot();

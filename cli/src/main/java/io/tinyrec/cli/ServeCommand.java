@@ -99,7 +99,10 @@ public final class ServeCommand implements Callable<Integer> {
     try {
       return SnapshotDecoder.fromFile(cfg.snapshotFile(), cfg.modelName());
     } catch (BadSnapshotException e) {
-      throw new IllegalArgumentException("--snapshot-file: " + e.getMessage());
+      // A readable file whose contents are bad is a failure (exit 1), as in snapshot inspect; a
+      // missing or unreadable one is a bad flag value (exit 2, checked with the other flags).
+      throw new IllegalStateException("bad snapshot (" + e.reason().label() + ") in --snapshot-file: "
+          + e.getMessage());
     }
   }
 

@@ -22,6 +22,22 @@ class LearnCommandTest {
   }
 
   @Test
+  void learnOnAnEmptyInputFailsAndSaysSo(@TempDir Path dir) throws Exception {
+    Path empty = dir.resolve("empty.tsv");
+    Files.writeString(empty, "");
+    Path snap = dir.resolve("m.trsn");
+    CliRun learn = run("learn", "--input", empty.toString(), "--preset", "small", "--save-snapshot", snap.toString());
+    assertEquals(1, learn.code(), learn.err());
+    assertTrue(learn.err().contains("no rows to learn from") && learn.err().contains("empty.tsv")
+        && learn.err().contains("the input is empty"), learn.err());
+    assertTrue(!Files.exists(snap), "no untrained snapshot is written");
+    Files.writeString(empty, "1\tnot\ta\trow\n");
+    learn = run("learn", "--input", empty.toString(), "--preset", "small");
+    assertEquals(1, learn.code(), learn.err());
+    assertTrue(learn.err().contains("1 malformed lines skipped"), learn.err());
+  }
+
+  @Test
   void generateThenLearnShouldPrintOneJsonLineWithEveryField(@TempDir Path dir) throws Exception {
     Path data = dir.resolve("syn.tsv.gz");
     CliRun gen = run("generate", "--rows", "3000", "--seed", "3", "--out", data.toString());

@@ -53,10 +53,18 @@ class ServeCommandTest {
     Files.writeString(props, "security.protocol=PLAINTEXT\n");
     assertUsageError("--kafka-config applies to --bootstrap-servers", "serve", "--snapshot-file", file,
         "--kafka-config", props.toString());
+  }
+
+  @Test
+  void aSnapshotFileThatDoesNotDecodeFailsWithExitCode1AsInspectDoes(@TempDir Path dir) throws Exception {
     Path bad = dir.resolve("bad.trsn");
     Files.writeString(bad, "TRSN and then nothing useful");
-    assertUsageError("--snapshot-file: file " + bad + ": the codec bytes do not decode", "serve", "--snapshot-file",
-        bad.toString());
+    CliRun serve = CliRun.of("serve", "--snapshot-file", bad.toString());
+    assertEquals(1, serve.code(), serve.err());
+    assertTrue(serve.err().contains("bad snapshot") && serve.err().contains("file " + bad + ": the codec bytes do "
+        + "not decode"), serve.err());
+    CliRun inspect = CliRun.of("snapshot", "inspect", bad.toString());
+    assertEquals(1, inspect.code(), inspect.err());
   }
 
   @Test

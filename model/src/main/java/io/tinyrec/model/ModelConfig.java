@@ -160,6 +160,12 @@ public record ModelConfig(
   }
 
   public ModelConfig {
+    // Every kind is explicit: a null once meant "hash" or "Adagrad" by falling through a branch.
+    require(embedding != null, "the embedding kind must be robe or hash, got none");
+    require(optimizer != null, "the optimizer must be sgd or adagrad, got none");
+    require(embeddingAdagrad != null, "the embedding's Adagrad layout must be elementwise or rowwise, got none");
+    require(quantization != null, "the quantization must be given (fp32 for none)");
+    require(bottom != null && top != null, "the bottom and top MLP widths must be given");
     bottom = bottom.clone();
     top = top.clone();
     require(dim >= 1, "--dim must be >= 1, got " + dim);

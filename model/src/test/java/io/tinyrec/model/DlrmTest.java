@@ -32,6 +32,45 @@ class DlrmTest {
   }
 
   @Test
+  void aConfigWithoutAnEmbeddingKindOrOptimizerIsRefusedNotTakenForHashOrAdagrad() {
+    ModelConfig k = ModelConfig.preset("small");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ModelConfig(k.dim(),
+        k.bottom(), k.top(), false, null, k.robeSize(), k.robeZ(), k.rowsPerTable(), k.optimizer(),
+        k.embeddingAdagrad(), k.lrDense(), k.lrEmbedding(), k.adagradEps(), k.seed(), k.quantization()));
+    assertTrue(e.getMessage().contains("embedding kind"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> new ModelConfig(k.dim(), k.bottom(), k.top(), false,
+        k.embedding(), k.robeSize(), k.robeZ(), k.rowsPerTable(), null, k.embeddingAdagrad(), k.lrDense(),
+        k.lrEmbedding(), k.adagradEps(), k.seed(), k.quantization()));
+    assertTrue(e.getMessage().contains("optimizer"), e.getMessage());
+  }
+
+  @Test
+  void theFiniteGradientScreenSeesEveryDenseGradient() {
+    Dlrm m = new Dlrm(ModelConfig.preset("small"));
+    Batch b = new Batch(16);
+    SyntheticCriteo gen = new SyntheticCriteo(5, -1);
+    for (int i = 0; i < 16; i++) {
+      b.add(gen.sample(i).row());
+    }
+    m.trainStepInPlace(b, new float[16]);
+    assertTrue(m.denseGradientsFinite());
+    int checked = 0;
+    for (Param p : m.denseParams()) {
+      float[] g = p.grad();
+      for (float bad : new float[] {Float.POSITIVE_INFINITY, Float.NaN}) {
+        int at = g.length - 1;
+        float kept = g[at];
+        g[at] = bad;
+        assertFalse(m.denseGradientsFinite(), "a non-finite value in a gradient of " + g.length + " floats");
+        g[at] = kept;
+      }
+      checked++;
+    }
+    assertTrue(checked >= 6, "every weight and bias of the small preset's layers: " + checked);
+    assertTrue(m.denseGradientsFinite());
+  }
+
+  @Test
   void sameSeedShouldGiveBitIdenticalWeightsAfterTraining() {
     for (ModelConfig.OptimizerKind opt : ModelConfig.OptimizerKind.values()) {
       ModelConfig c = ModelConfig.preset("small").withOptimizer(opt).withLearningRates(0.05f, 0.05f);

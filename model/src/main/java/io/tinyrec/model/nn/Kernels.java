@@ -133,6 +133,18 @@ public final class Kernels {
     }
   }
 
+  /** Whether x[0 .. n) holds no NaN and no infinity. */
+  public static boolean allFinite(int n, float[] x) {
+    if (VECTOR) {
+      return VectorKernels.allFinite(n, x);
+    }
+    float s = 0f;
+    for (int i = 0; i < n; i++) {
+      s += x[i] * 0f;
+    }
+    return s == 0f;
+  }
+
   /** w[i] -= lr * g[i] for i < n. */
   public static void sgdInPlace(int n, float[] w, float[] g, float lr) {
     if (VECTOR) {

@@ -10,7 +10,10 @@ import io.tinyrec.model.ModelConfig;
 public sealed interface Optimizer permits Optimizer.Sgd, Optimizer.Adagrad {
 
   static Optimizer of(ModelConfig c) {
-    return c.optimizer() == ModelConfig.OptimizerKind.SGD ? new Sgd() : new Adagrad(c.adagradEps());
+    return switch (c.optimizer()) {
+      case SGD -> new Sgd();
+      case ADAGRAD -> new Adagrad(c.adagradEps());
+    };
   }
 
   /** Whether the rule keeps per-parameter state. */

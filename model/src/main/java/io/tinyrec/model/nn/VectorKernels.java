@@ -326,6 +326,20 @@ final class VectorKernels {
     }
   }
 
+  /** Whether x[0 .. n) are all finite: x * 0 is 0 for a finite x and NaN otherwise, and NaN sticks. */
+  static boolean allFinite(int n, float[] x) {
+    int n16 = n & ~(L - 1);
+    FloatVector acc = FloatVector.zero(S);
+    for (int i = 0; i < n16; i += L) {
+      acc = acc.add(FloatVector.fromArray(S, x, i).mul(0f));
+    }
+    float s = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+    for (int i = n16; i < n; i++) {
+      s += x[i] * 0f;
+    }
+    return s == 0f;
+  }
+
   static void sgdInPlace(int n, float[] w, float[] g, float lr) {
     int n16 = n & ~(L - 1);
     for (int i = 0; i < n16; i += L) {
