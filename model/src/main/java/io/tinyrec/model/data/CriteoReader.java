@@ -29,6 +29,7 @@ public final class CriteoReader implements Closeable {
   private final List<Path> files;
   private final OnMalformed onMalformed;
   private final Consumer<MalformedRowException> rejectListener;
+  private final boolean labelOptional;
   private int fileIndex = -1;
   private BufferedReader reader;
   private String source;
@@ -37,6 +38,16 @@ public final class CriteoReader implements Closeable {
   private long rows;
 
   public CriteoReader(List<Path> files, OnMalformed onMalformed, Consumer<MalformedRowException> rejectListener) {
+    this(files, onMalformed, rejectListener, false);
+  }
+
+  /**
+   * As above; with {@code labelOptional} a line may also leave out the label column (39 fields,
+   * for scoring), and such a row reads as label 0.
+   */
+  public CriteoReader(List<Path> files, OnMalformed onMalformed, Consumer<MalformedRowException> rejectListener,
+      boolean labelOptional) {
+    this.labelOptional = labelOptional;
     if (files.isEmpty()) {
       throw new IllegalArgumentException("no input files given");
     }
@@ -83,7 +94,7 @@ public final class CriteoReader implements Closeable {
           continue;
         }
         try {
-          CriteoRow row = CriteoParser.parse(line, source, lineNo);
+          CriteoRow row = CriteoParser.parse(line, source, lineNo, labelOptional);
           rows++;
           return row;
         } catch (MalformedRowException e) {
