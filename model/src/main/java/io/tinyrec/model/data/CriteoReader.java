@@ -43,7 +43,7 @@ public final class CriteoReader implements Closeable {
 
   /**
    * As above; with {@code labelOptional} a line may also leave out the label column (39 fields,
-   * for scoring), and such a row reads as label 0.
+   * for scoring), and such a row has no label ({@link CriteoRow#NO_LABEL}).
    */
   public CriteoReader(List<Path> files, OnMalformed onMalformed, Consumer<MalformedRowException> rejectListener,
       boolean labelOptional) {
