@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.KafkaException;
@@ -57,7 +58,7 @@ public final class SnapshotSubscriber implements ModelSource {
   private final byte[] key;
   private final AtomicReference<ServedModel> current = new AtomicReference<>();
   private final Object modelChanged = new Object();
-  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final Consumer<byte[], byte[]> consumer;
   private final Thread thread;
   private volatile boolean running = true;
   private volatile long lag = -1;
@@ -116,12 +117,17 @@ public final class SnapshotSubscriber implements ModelSource {
   }
 
   private SnapshotSubscriber(Settings settings, ServingMetrics metrics, boolean announce) {
+    this(settings, metrics, announce, new KafkaConsumer<>(consumerProperties(settings), new ByteArrayDeserializer(),
+        new ByteArrayDeserializer()));
+  }
+
+  private SnapshotSubscriber(Settings settings, ServingMetrics metrics, boolean announce,
+      Consumer<byte[], byte[]> consumer) {
     this.settings = settings;
     this.announce = announce;
     this.metrics = metrics;
     this.key = settings.modelName().getBytes(StandardCharsets.UTF_8);
-    this.consumer = new KafkaConsumer<>(consumerProperties(settings), new ByteArrayDeserializer(),
-        new ByteArrayDeserializer());
+    this.consumer = consumer;
     this.thread = new Thread(this::run, "tinyrec-snapshot-subscriber-" + settings.modelName());
     this.thread.setDaemon(true);
   }
@@ -140,6 +146,18 @@ public final class SnapshotSubscriber implements ModelSource {
     SnapshotSubscriber s = new SnapshotSubscriber(settings, metrics, announce);
     s.thread.start();
     return s;
+  }
+
+  /** As {@link #start}, on a given consumer (tests: Kafka's MockConsumer). */
+  static SnapshotSubscriber start(Settings settings, ServingMetrics metrics, Consumer<byte[], byte[]> consumer) {
+    SnapshotSubscriber s = new SnapshotSubscriber(settings, metrics, true, consumer);
+    s.thread.start();
+    return s;
+  }
+
+  /** Whether the subscriber still runs: false once closed, or stopped by an error that retrying cannot mend. */
+  public boolean running() {
+    return thread.isAlive();
   }
 
   /**
@@ -271,7 +289,7 @@ public final class SnapshotSubscriber implements ModelSource {
           follow();
         } catch (WakeupException | InterruptException e) {
           throw e;
-        } catch (RuntimeException e) {
+        } catch (KafkaException e) {
           // The broker is unreachable, a request timed out, credentials are refused...: say so, keep
           // the model served, and start over (the start-up search is cheap).
           following = false;
@@ -281,6 +299,14 @@ public final class SnapshotSubscriber implements ModelSource {
           }
           problem = p;
           sleep(1000);
+        } catch (RuntimeException e) {
+          // Not Kafka's: a defect here, which retrying every second would only repeat. Keep the
+          // model served, say so once with the stack, and stop following.
+          following = false;
+          problem = "stopped following after an unexpected error: " + e;
+          LOG.error("{}: {}; the model served stays as it is, and no newer snapshot will be loaded", describe(),
+              problem, e);
+          return;
         }
       }
     } catch (WakeupException | InterruptException e) {
