@@ -6,6 +6,7 @@ import io.tinyrec.model.ModelConfig;
 import io.tinyrec.model.metrics.ProgressiveMetrics;
 import io.tinyrec.replay.LocalKafkaBroker;
 import io.tinyrec.replay.ReplayConfig;
+import io.tinyrec.replay.ReplaySummary;
 import io.tinyrec.replay.Replayer;
 import io.tinyrec.report.DriftAnalysis;
 import io.tinyrec.report.KafkaRunReader;
@@ -167,9 +168,10 @@ public final class DemoCommand implements Callable<Integer> {
       err.println("demo: serving on " + server.uri() + " (POST /score, GET /model, /healthz, /metrics)");
 
       AtomicReference<Throwable> replayFailure = new AtomicReference<>();
+      AtomicReference<ReplaySummary> replayEnded = new AtomicReference<>();
       Thread replay = new Thread(() -> {
         try {
-          new Replayer(replayConfig(bootstrap, generated, drift), quiet(), quiet()).run();
+          replayEnded.set(new Replayer(replayConfig(bootstrap, generated, drift), quiet(), quiet()).run());
         } catch (Throwable t) {
           replayFailure.set(t);
         }
@@ -181,7 +183,7 @@ public final class DemoCommand implements Callable<Integer> {
               seed, drift, events > 0 ? String.format(Locale.ROOT, ", %,d events", events) : ", until Ctrl-C")
           : "demo: replaying " + inputs);
 
-      long trained = follow(bootstrap, subscriber, replayFailure, err);
+      long trained = follow(bootstrap, subscriber, replayFailure, replayEnded, err);
       err.println();
       err.println("demo: stopping ...");
       server.close();
@@ -236,7 +238,8 @@ public final class DemoCommand implements Callable<Integer> {
    * trained and in a snapshot, or Ctrl-C. Returns the events scored.
    */
   private long follow(String bootstrap, SnapshotSubscriber subscriber, AtomicReference<Throwable> replayFailure,
-      PrintStream err) {
+      AtomicReference<ReplaySummary> replayEnded, PrintStream err) {
+    long undecodable = 0;
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrap);
     p.put("max.poll.records", "5000");
@@ -262,7 +265,13 @@ public final class DemoCommand implements Callable<Integer> {
               metrics.add(e.getScore(), e.getLabel() == 1);
             }
           } catch (RuntimeException bad) {
-            // the job writes the scores topic; a record it did not write is not ours to count
+            // The job writes the scores topic: a record that does not decode was written by something
+            // else. It is not scored or counted in the metrics, but it is counted and reported.
+            if (undecodable++ == 0) {
+              err.println();
+              err.println("demo: a record on the scores topic does not decode (" + bad.getMessage() + "); such "
+                  + "records are skipped and counted");
+            }
           }
         }
         long now = System.nanoTime();
@@ -286,7 +295,23 @@ public final class DemoCommand implements Callable<Integer> {
           err.print(console ? "\r" + status(scored, rateNow, metrics, subscriber) + "   " : "");
           break;
         }
+        // The replay ended (a file ran out, or rows were rejected) before --events: once every event
+        // it delivered is scored and the labelled ones are in a served snapshot, there is no more to wait for.
+        ReplaySummary ended = replayEnded.get();
+        if (ended != null && scored >= ended.acknowledged()
+            && (metrics.count() == 0 || served != null && served.info().eventsTrained() >= metrics.count())) {
+          err.print(console ? "\r" + status(scored, rateNow, metrics, subscriber) + "   " : "");
+          err.println();
+          err.printf(Locale.ROOT, "demo: the replay ended after %,d events%s; all of them are scored and trained%n",
+              ended.acknowledged(), events > ended.acknowledged()
+                  ? String.format(Locale.ROOT, " (fewer than --events %,d)", events) : "");
+          break;
+        }
       }
+    }
+    if (undecodable > 0) {
+      err.println();
+      err.printf(Locale.ROOT, "demo: %,d records on the scores topic did not decode and were skipped%n", undecodable);
     }
     return scored;
   }
