@@ -53,6 +53,14 @@ public final class BenchSyncCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    for (int n : learners) {
+      if (n < 1 || n > 1024) {
+        throw new IllegalArgumentException("--learners must be between 1 and 1024, got " + n);
+      }
+    }
+    if (input == null && rows < 1) {
+      throw new IllegalArgumentException("--rows must be >= 1, got " + rows);
+    }
     ModelConfig config = model.toConfig();
     List<CriteoRow> data = new ArrayList<>();
     if (input != null && !input.isEmpty()) {
@@ -66,6 +74,9 @@ public final class BenchSyncCommand implements Callable<Integer> {
       for (int i = 0; i < rows; i++) {
         data.add(gen.sample(i).row());
       }
+    }
+    if (data.isEmpty()) {
+      throw new IllegalStateException("no rows to train on in " + input);
     }
     SyncHarness.Settings s = new SyncHarness.Settings(config, batch, syncEvery,
         maxStaleness != null ? maxStaleness : syncEvery, delayTicks, fullSyncEvery, 100_000,
