@@ -2,6 +2,7 @@ package io.tinyrec.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tinyrec.jobs.TrainJobConfig;
 import io.tinyrec.model.ModelConfig;
 import io.tinyrec.model.data.CriteoReader;
 import io.tinyrec.model.data.CriteoRow;
@@ -35,8 +36,9 @@ public final class BenchSyncCommand implements Callable<Integer> {
   long dataSeed;
   @Option(names = "--batch", defaultValue = "128", description = "Micro-batch of each learner (default ${DEFAULT-VALUE}).")
   int batch;
-  @Option(names = "--sync-every", defaultValue = "1024", description = "Events between a learner's updates, as train's (default ${DEFAULT-VALUE}).")
-  int syncEvery;
+  @Option(names = "--sync-every", description = "Events between a learner's updates, as train's (default: the "
+      + "job's for each N, 8192/N between 256 and 4096).")
+  Integer syncEvery;
   @Option(names = "--max-staleness", description = "As train's (default: --sync-every).")
   Integer maxStaleness;
   @Option(names = "--delay-ticks", defaultValue = "4",
@@ -78,16 +80,19 @@ public final class BenchSyncCommand implements Callable<Integer> {
     if (data.isEmpty()) {
       throw new IllegalStateException("no rows to train on in " + input);
     }
-    SyncHarness.Settings s = new SyncHarness.Settings(config, batch, syncEvery,
-        maxStaleness != null ? maxStaleness : syncEvery, delayTicks, fullSyncEvery, 100_000,
-        mergeExponent != null ? mergeExponent : SyncMerger.SHARED_EXPONENT);
     ObjectMapper json = new ObjectMapper();
     for (int n : learners) {
+      // The job's sync period for n learners, unless given (one learner: the many-learner period
+      // of 2, so that N = 1 is measured with the same settings as the rest).
+      int period = syncEvery != null ? syncEvery : TrainJobConfig.defaultSyncEvery(Math.max(2, n));
+      SyncHarness.Settings s = new SyncHarness.Settings(config, batch, period,
+          maxStaleness != null ? maxStaleness : period, delayTicks, fullSyncEvery, 100_000,
+          mergeExponent != null ? mergeExponent : SyncMerger.SHARED_EXPONENT);
       SyncHarness.Result r = SyncHarness.run(data, n, s);
       ObjectNode o = json.createObjectNode();
       o.put("measure", "sync_harness");
       o.put("learners", n);
-      o.put("sync_every", syncEvery);
+      o.put("sync_every", period);
       o.put("merge_exponent", s.sharedExponent());
       o.put("rows", data.size());
       o.put("events_trained", r.events());

@@ -80,8 +80,8 @@ public final class TrainCommand implements Callable<Integer> {
           + "batching (default ${DEFAULT-VALUE}).")
   long maxWaitMs;
   @Option(names = "--sync-every",
-      description = "A learner sends its update after this many events (default 1024 with several learners, "
-          + "65536 with one, whose model does not depend on it).")
+      description = "A learner sends its update after this many events (default 65536 with one learner, whose "
+          + "model does not depend on it; with N learners 8192/N, between 256 and 4096).")
   Integer syncEvery;
   @Option(names = "--sync-interval-ms",
       description = "... or after this long (default 1000 with several learners, 5000 with one).")
