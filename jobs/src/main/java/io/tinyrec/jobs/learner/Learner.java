@@ -196,7 +196,12 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     heldMsTotal = new LongCounter();
     getRuntimeContext().addAccumulator(STALENESS_HOLDS_ACCUMULATOR, holdsTotal);
     getRuntimeContext().addAccumulator(HELD_MS_ACCUMULATOR, heldMsTotal);
-    checkHeap();
+    int slots = 1;
+    if (getRuntimeContext() instanceof org.apache.flink.streaming.api.operators.StreamingRuntimeContext r) {
+      slots = r.getTaskManagerRuntimeInfo().getConfiguration()
+          .get(org.apache.flink.configuration.TaskManagerOptions.NUM_TASK_SLOTS);
+    }
+    LOG.info("learner {}: {}", subtask, TaskManagerHeap.check(config, slots, Runtime.getRuntime().maxMemory()));
     trainBatch = new Batch(config.batch);
     scoreBatch = new Batch(config.batch);
     scoresOut = new float[config.batch];
@@ -209,43 +214,6 @@ public final class Learner extends KeyedBroadcastProcessFunction<String, Trainin
     }
   }
 
-
-  /** Copies of the model a learner holds at most: replica, global, base, in flight, checkpoint buffers. */
-  static final int MODEL_COPIES_PER_LEARNER = 10;
-  /** ... and the merger: its model, full-model and snapshot encodings, checkpoint buffers. */
-  static final int MODEL_COPIES_PER_MERGER = 4;
-
-  /**
-   * Fails the job at once, saying what to set, when this TaskManager's heap cannot hold a learner
-   * in every slot (and the merger) with the headroom the garbage collector needs. Measured on the
-   * kaggle preset (12.8 MB of weights and Adagrad state): two learners and the merger on one
-   * TaskManager keep about 360 MB live; Flink's default TaskManager has a 512 MB heap and ran out of
-   * it, with 896 MB (managed fraction 0.1) it ran.
-   */
-  private void checkHeap() {
-    long model = io.tinyrec.jobs.TrainJob.fullModelBytes(config);
-    int slots = 1;
-    if (getRuntimeContext() instanceof org.apache.flink.streaming.api.operators.StreamingRuntimeContext s) {
-      slots = s.getTaskManagerRuntimeInfo().getConfiguration()
-          .get(org.apache.flink.configuration.TaskManagerOptions.NUM_TASK_SLOTS);
-    }
-    int learnersHere = Math.min(slots, config.learners);
-    long need = (long) learnersHere * MODEL_COPIES_PER_LEARNER * model + MODEL_COPIES_PER_MERGER * model
-        + (96L << 20);
-    long heap = Runtime.getRuntime().maxMemory();
-    long wanted = need * 10 / 7; // G1 needs headroom: about 70% of the heap live at most
-    LOG.info("learner {}: model {} MB; this TaskManager has {} MB of heap for {} slot(s); about {} MB needed",
-        subtask, model >> 20, heap >> 20, slots, wanted >> 20);
-    if (wanted > heap) {
-      throw new org.apache.flink.runtime.execution.SuppressRestartsException(new IllegalStateException(String.format(
-          "this TaskManager's heap (%d MB for %d slot(s)) is too small for %d learner(s) of this model: each holds "
-              + "about %d copies of its %d MB of weights and optimizer state, and the merger %d. Give each "
-              + "TaskManager at least %d MB of heap: set taskmanager.memory.task.heap.size: %dm, or "
-              + "taskmanager.memory.managed.fraction: 0.1 (the hashmap state backend keeps state on the heap and "
-              + "uses no managed memory), or give TaskManagers fewer slots", heap >> 20, slots, learnersHere,
-          MODEL_COPIES_PER_LEARNER, model >> 20, MODEL_COPIES_PER_MERGER, wanted >> 20, (wanted >> 20) + 64)));
-    }
-  }
 
   // ---------------------------------------------------------------- events
 
