@@ -1,19 +1,14 @@
 package io.tinyrec.cli;
 
-import io.tinyrec.model.Batch;
-import io.tinyrec.model.Dlrm;
-import io.tinyrec.model.codec.SnapshotCodec;
 import io.tinyrec.model.data.CriteoReader;
-import io.tinyrec.model.codec.SnapshotFormatException;
 import io.tinyrec.model.data.CriteoRow;
-import io.tinyrec.schemas.ModelSnapshot;
-import io.tinyrec.schemas.SingleObjectCodec;
-import io.tinyrec.schemas.UndecodableRecordException;
-import java.nio.ByteBuffer;
-import java.util.zip.CRC32;
+import io.tinyrec.serving.BadSnapshotException;
+import io.tinyrec.serving.Scorer;
+import io.tinyrec.serving.SnapshotDecoder;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -40,24 +35,28 @@ public final class ScoreCommand implements Callable<Integer> {
     if (!Files.isReadable(snapshot)) {
       throw new IllegalArgumentException("--snapshot " + snapshot + " cannot be read");
     }
-    Dlrm model = load(Files.readAllBytes(snapshot));
-    Batch batch = new Batch(256);
-    float[] out = new float[256];
+    // Serving's decoder: codec bytes or a ModelSnapshot value, with the checksum and config checked.
+    Scorer scorer;
+    try {
+      scorer = SnapshotDecoder.fromFile(snapshot, "score").scorer();
+    } catch (BadSnapshotException e) {
+      throw new IllegalStateException("bad snapshot (" + e.reason().label() + ") in --snapshot: " + e.getMessage());
+    }
+    List<CriteoRow> rows = new ArrayList<>(CHUNK);
     long n = 0;
     try (CriteoReader reader = new CriteoReader(input, CriteoReader.OnMalformed.FAIL, e -> {}, true);
         PrintWriter w = new PrintWriter(System.out)) {
       while (true) {
         CriteoRow row = limit > 0 && n >= limit ? null : reader.next();
         if (row != null) {
-          batch.add(row);
+          rows.add(row);
           n++;
         }
-        if (batch.isFull() || (row == null && batch.size() > 0)) {
-          model.score(batch, out);
-          for (int i = 0; i < batch.size(); i++) {
-            w.println(out[i]);
+        if (rows.size() == CHUNK || (row == null && !rows.isEmpty())) {
+          for (float p : scorer.score(rows)) {
+            w.println(p);
           }
-          batch.clear();
+          rows.clear();
         }
         if (row == null) {
           break;
@@ -67,33 +66,5 @@ public final class ScoreCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** The model in a snapshot file: codec bytes, or a ModelSnapshot value whose checksum must match its codec. */
-  private Dlrm load(byte[] bytes) {
-    byte[] codec = bytes;
-    if (bytes.length >= 2 && bytes[0] == SingleObjectCodec.MARKER_0 && bytes[1] == SingleObjectCodec.MARKER_1) {
-      ModelSnapshot s;
-      try {
-        s = SingleObjectCodec.of(ModelSnapshot.class).decode(bytes);
-      } catch (UndecodableRecordException e) {
-        throw new IllegalStateException("--snapshot " + snapshot + " starts like a ModelSnapshot record but does not "
-            + "decode: " + e.getMessage(), e);
-      }
-      ByteBuffer b = s.getCodec();
-      codec = new byte[b.remaining()];
-      b.duplicate().get(codec);
-      CRC32 crc = new CRC32();
-      crc.update(codec);
-      if (crc.getValue() != s.getChecksum()) {
-        throw new IllegalStateException("--snapshot " + snapshot + ": the ModelSnapshot's checksum "
-            + Long.toHexString(s.getChecksum()) + " does not match its codec bytes (" + Long.toHexString(crc.getValue())
-            + ")");
-      }
-    }
-    try {
-      return SnapshotCodec.decode(codec);
-    } catch (SnapshotFormatException e) {
-      throw new IllegalStateException("--snapshot " + snapshot + ": the codec bytes do not decode: "
-          + e.getMessage(), e);
-    }
-  }
+  private static final int CHUNK = 256;
 }
