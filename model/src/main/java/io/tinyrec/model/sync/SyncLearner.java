@@ -292,6 +292,9 @@ public final class SyncLearner {
         return Outcome.RESUMED;
       }
     }
+    long merged = m.mergedSeqOf(learner);
+    // The replica follows chunk by chunk only when none of its updates in flight is acknowledged.
+    boolean followsChunks = !finished && !inFlight.isEmpty() && merged < inFlight.peekFirst().seq();
     ModelTensors previousGlobal = null;
     ChunkDelta change = null;
     ChunkDelta previousValues = null;
@@ -300,9 +303,7 @@ public final class SyncLearner {
       installFull(m);
     } else if (m.epoch == globalEpoch && m.baseVersion == globalVersion) {
       change = ChunkDelta.decode(m.payload, globalTensors);
-      // Needed only where the replica follows chunk by chunk (no acknowledgement, updates in flight).
-      previousValues = inFlight.isEmpty() || m.mergedSeqOf(learner) >= inFlight.peekFirst().seq() ? null
-          : change.valuesIn(globalTensors);
+      previousValues = followsChunks ? change.valuesIn(globalTensors) : null;
       change.overwrite(globalTensors);
       global.weightsChangedInPlace();
       globalVersion = m.version;
@@ -313,12 +314,12 @@ public final class SyncLearner {
     if (finished) {
       return Outcome.APPLIED;
     }
-    long merged = m.mergedSeqOf(learner);
     InFlight newest = null;
-    List<ModelTensors> acknowledged = new ArrayList<>(2);
     while (!inFlight.isEmpty() && inFlight.peekFirst().seq() <= merged) {
+      if (newest != null) {
+        spare.add(newest.sentPoint()); // an older acknowledged update's replica: free for reuse now
+      }
       newest = inFlight.pollFirst();
-      acknowledged.add(newest.sentPoint());
     }
     if (newest != null) {
       ChunkDelta.rebase(localTensors, newest.sentPoint(), globalTensors);
@@ -326,7 +327,7 @@ public final class SyncLearner {
         ChunkDelta.rebase(f.sentPoint(), newest.sentPoint(), globalTensors);
       }
       syncLagMs = nowMs - newest.sentAtMs();
-      spare.addAll(acknowledged);
+      spare.add(newest.sentPoint());
     } else if (inFlight.isEmpty()) {
       ChunkDelta.rebase(localTensors, base, globalTensors);
     } else {
