@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tinyrec.jobs.events.TrainingEvent;
+import io.tinyrec.jobs.events.TrainingEvents;
 import io.tinyrec.jobs.learner.Learner;
 import io.tinyrec.jobs.merger.Merger;
 import io.tinyrec.model.Batch;
 import io.tinyrec.model.ModelConfig;
-import io.tinyrec.model.data.CriteoRow;
 import io.tinyrec.model.sync.LearnerUpdate;
 import io.tinyrec.model.sync.SyncLearner;
 import io.tinyrec.model.sync.SyncMerger;
@@ -19,7 +19,6 @@ import io.tinyrec.schemas.SingleObjectCodec;
 import io.tinyrec.schemas.SyncKind;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
@@ -62,22 +61,7 @@ class StateCompatibilityTest {
   }
 
   static List<TrainingEvent> events(int from, int n) {
-    SyntheticCriteo gen = new SyntheticCriteo(31, -1);
-    List<TrainingEvent> out = new ArrayList<>();
-    for (int i = from; i < from + n; i++) {
-      CriteoRow row = gen.sample(i).row();
-      TrainingEvent e = new TrainingEvent();
-      e.eventId = "e" + i;
-      e.key = "k" + i;
-      e.eventTime = 5_000 + i;
-      e.ingestTime = 5_000 + i;
-      e.label = row.label();
-      e.dense = row.denseFeatures();
-      e.cats = row.categoryValues();
-      e.route = "r";
-      out.add(e);
-    }
-    return out;
+    return TrainingEvents.generated(31, from, n, 5_000, "r");
   }
 
   @Test

@@ -7,15 +7,13 @@ import io.tinyrec.jobs.TrainJob;
 import io.tinyrec.jobs.TrainJobConfig;
 import io.tinyrec.jobs.events.LearnerRoutes;
 import io.tinyrec.jobs.events.TrainingEvent;
+import io.tinyrec.jobs.events.TrainingEvents;
 import io.tinyrec.model.Batch;
 import io.tinyrec.model.Dlrm;
 import io.tinyrec.model.ModelConfig;
-import io.tinyrec.model.data.CriteoRow;
 import io.tinyrec.model.sync.LearnerUpdate;
 import io.tinyrec.model.sync.ModelTensors;
 import io.tinyrec.model.sync.SyncMerger;
-import io.tinyrec.model.synthetic.SyntheticCriteo;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
@@ -43,22 +41,7 @@ class LearnerOperatorTest {
   }
 
   static List<TrainingEvent> events(int from, int n) {
-    SyntheticCriteo gen = new SyntheticCriteo(21, -1);
-    List<TrainingEvent> out = new ArrayList<>();
-    for (int i = from; i < from + n; i++) {
-      CriteoRow row = gen.sample(i).row();
-      TrainingEvent e = new TrainingEvent();
-      e.eventId = "e" + i;
-      e.key = "k" + i;
-      e.eventTime = 1_000 + i;
-      e.ingestTime = 1_000 + i;
-      e.label = row.label();
-      e.dense = row.denseFeatures();
-      e.cats = row.categoryValues();
-      e.route = ROUTE;
-      out.add(e);
-    }
-    return out;
+    return TrainingEvents.generated(21, from, n, 1_000, ROUTE);
   }
 
   static List<LearnerUpdate> updates(KeyedBroadcastOperatorTestHarness<?, ?, ?, LearnerUpdate> h) {
