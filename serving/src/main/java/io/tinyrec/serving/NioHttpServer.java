@@ -188,51 +188,6 @@ final class NioHttpServer implements AutoCloseable {
     }
   }
 
-  private static byte[] errorJson(String message) {
-    return ModelJson.json(g -> {
-      g.writeStartObject();
-      g.writeStringField("error", message);
-      g.writeEndObject();
-    });
-  }
-
-  private static String reason(int status) {
-    return switch (status) {
-      case 100 -> "Continue";
-      case 200 -> "OK";
-      case 400 -> "Bad Request";
-      case 404 -> "Not Found";
-      case 405 -> "Method Not Allowed";
-      case 408 -> "Request Timeout";
-      case 413 -> "Content Too Large";
-      case 415 -> "Unsupported Media Type";
-      case 431 -> "Request Header Fields Too Large";
-      case 500 -> "Internal Server Error";
-      case 501 -> "Not Implemented";
-      case 503 -> "Service Unavailable";
-      default -> "Status";
-    };
-  }
-
-  static byte[] format(Reply r, boolean close) {
-    StringBuilder h = new StringBuilder(160);
-    h.append("HTTP/1.1 ").append(r.status()).append(' ').append(reason(r.status())).append("\r\n");
-    h.append("Content-Type: ").append(r.contentType()).append("\r\n");
-    h.append("Content-Length: ").append(r.body().length).append("\r\n");
-    for (int i = 0; i + 1 < r.headers().length; i += 2) {
-      h.append(r.headers()[i]).append(": ").append(r.headers()[i + 1]).append("\r\n");
-    }
-    if (close) {
-      h.append("Connection: close\r\n");
-    }
-    h.append("\r\n");
-    byte[] head = h.toString().getBytes(StandardCharsets.ISO_8859_1);
-    byte[] out = new byte[head.length + r.body().length];
-    System.arraycopy(head, 0, out, 0, head.length);
-    System.arraycopy(r.body(), 0, out, head.length, r.body().length);
-    return out;
-  }
-
   private enum State { HEAD, BODY, CHUNKED, DISCARD, WORKING, WRITING }
 
   /** One connection; touched by the network thread only, except {@link #reply}, handed over through a queue. */
@@ -517,16 +472,17 @@ final class NioHttpServer implements AutoCloseable {
             out = handler.handle(r);
           } catch (RuntimeException e) {
             LOG.error("{} {} failed", r.method(), r.path(), e);
-            out = new Reply(500, "application/json", errorJson("internal error: " + e), new String[0]);
+            out = new Reply(500, "application/json", HttpWire.errorJson("internal error: " + e), new String[0]);
           }
-          reply = format(out, !keepAlive);
+          reply = HttpWire.format(out, !keepAlive);
           replied.add(this);
           selector.wakeup();
         });
       } catch (RejectedExecutionException e) {
         keepAlive = false;
-        reply = format(new Reply(503, "application/json", errorJson("the server is overloaded: every scoring thread "
-            + "is busy and their queue is full; retry shortly"), new String[] {"Retry-After", "1"}), true);
+        byte[] busy = HttpWire.errorJson(
+            "the server is overloaded: every scoring thread is busy and their queue is full; retry shortly");
+        reply = HttpWire.format(new Reply(503, "application/json", busy, new String[] {"Retry-After", "1"}), true);
         startWriting();
       }
     }
@@ -534,7 +490,7 @@ final class NioHttpServer implements AutoCloseable {
     /** Answers the server's own error and closes once it is written (or, discarding, once the body is read). */
     private void refuse(int status, String message, boolean now) {
       keepAlive = false;
-      reply = format(new Reply(status, "application/json", errorJson(message), new String[0]), true);
+      reply = HttpWire.format(new Reply(status, "application/json", HttpWire.errorJson(message), new String[0]), true);
       if (now) {
         discardLeft = 0;
       }
