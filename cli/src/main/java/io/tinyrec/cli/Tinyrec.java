@@ -47,7 +47,7 @@ public final class Tinyrec implements Runnable {
     cl.setUnmatchedOptionsAllowedAsOptionParameters(false);
     cl.setExecutionExceptionHandler((ex, line, parseResult) -> {
       if (ex instanceof IllegalArgumentException) {
-        line.getErr().println(line.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
+        line.getErr().println(line.getCommandSpec().qualifiedName() + ": " + ConfigFlags.message(ex));
         line.getErr().println("Try '" + line.getCommandSpec().qualifiedName() + " --help'.");
         return EXIT_USAGE;
       }

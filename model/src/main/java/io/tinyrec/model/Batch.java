@@ -19,7 +19,7 @@ public final class Batch {
 
   public Batch(int capacity) {
     if (capacity < 1) {
-      throw new IllegalArgumentException("--batch must be >= 1, got " + capacity);
+      throw new ConfigException("{batch} must be >= 1, got " + capacity);
     }
     this.capacity = capacity;
     this.dense = new float[capacity * ModelConfig.NUM_DENSE];

@@ -43,12 +43,12 @@ public enum CriteoTableSizes {
    */
   public int robeSizeFor(double compression, int dim, int z) {
     if (!(compression >= 1) || Double.isInfinite(compression)) {
-      throw new IllegalArgumentException("--compression must be a factor >= 1 such as 1000x, got " + compression);
+      throw new ConfigException("{compression} must be a factor >= 1 such as 1000x, got " + compression);
     }
     double m = fullFloats(dim) / compression;
     long rounded = Math.max(z, Math.round(m / z) * z);
     if (rounded > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException("--compression " + compression + "x of the " + name().toLowerCase(Locale.ROOT)
+      throw new ConfigException("{compression} " + compression + "x of the " + name().toLowerCase(Locale.ROOT)
           + " tables at d=" + dim + " needs " + rounded + " floats, more than one Java array holds; compress more");
     }
     return (int) rounded;
@@ -63,7 +63,7 @@ public enum CriteoTableSizes {
     try {
       return Double.parseDouble(t);
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--compression must look like 1000x, got '" + s + "'");
+      throw new ConfigException("{compression} must look like 1000x, got '" + s + "'");
     }
   }
 }

@@ -103,18 +103,18 @@ public record ModelConfig(
         DEFAULT_CACHE_FRACTION, DEFAULT_CACHE_POLICY);
 
     public Quantization {
-      require(precision != null, "--precision must be fp32, int8 or int4");
+      require(precision != null, "{quantization.precision} must be fp32, int8 or int4");
       if (precision == Precision.FP32) {
         group = DEFAULT_GROUP;
         scaleDtype = DEFAULT_SCALE_DTYPE;
         cacheFraction = DEFAULT_CACHE_FRACTION;
         cachePolicy = DEFAULT_CACHE_POLICY;
       }
-      require(scaleDtype != null, "--quant-scale must be fp16 or fp32");
-      require(cachePolicy != null, "--cache-policy must be lfu or lru");
-      require(group == 0 || group >= 2, "--quant-group must be 'block' (0) or >= 2 floats, got " + group);
+      require(scaleDtype != null, "{quantization.scaleDtype} must be fp16 or fp32");
+      require(cachePolicy != null, "{quantization.cachePolicy} must be lfu or lru");
+      require(group == 0 || group >= 2, "{quantization.group} must be 'block' (0) or >= 2 floats, got " + group);
       require(cacheFraction >= 0f && cacheFraction <= 1f,
-          "--cache-fraction must be between 0 and 1 (a share of the array's lines), got " + cacheFraction);
+          "{quantization.cacheFraction} must be between 0 and 1 (a share of the array's lines), got " + cacheFraction);
     }
 
     /** A quantized config with the default group, scale dtype, cache fraction and policy. */
@@ -162,49 +162,49 @@ public record ModelConfig(
   public ModelConfig {
     // Every kind is explicit: a null once meant "hash" or "Adagrad" by falling through a branch.
     require(embedding != null, "the embedding kind must be robe or hash, got none");
-    require(optimizer != null, "the optimizer must be sgd or adagrad, got none");
-    require(embeddingAdagrad != null, "the embedding's Adagrad layout must be elementwise or rowwise, got none");
-    require(quantization != null, "the quantization must be given (fp32 for none)");
-    require(bottom != null && top != null, "the bottom and top MLP widths must be given");
+    require(optimizer != null, "{optimizer} must be sgd or adagrad, got none");
+    require(embeddingAdagrad != null, "{embeddingAdagrad} must be elementwise or rowwise, got none");
+    require(quantization != null, "{quantization} must be given (fp32 for none)");
+    require(bottom != null && top != null, "the MLP widths {bottom} and {top} must be given");
     bottom = bottom.clone();
     top = top.clone();
-    require(dim >= 1, "--dim must be >= 1, got " + dim);
-    require(bottom.length >= 1, "--bot needs at least one layer");
-    require(top.length >= 1, "--top needs at least one layer");
+    require(dim >= 1, "{dim} must be >= 1, got " + dim);
+    require(bottom.length >= 1, "{bottom} needs at least one layer");
+    require(top.length >= 1, "{top} needs at least one layer");
     for (int w : bottom) {
-      require(w >= 1, "--bot layer widths must be >= 1, got " + widths(bottom));
+      require(w >= 1, "{bottom} layer widths must be >= 1, got " + widths(bottom));
     }
     for (int w : top) {
-      require(w >= 1, "--top layer widths must be >= 1, got " + widths(top));
+      require(w >= 1, "{top} layer widths must be >= 1, got " + widths(top));
     }
-    require(bottom[bottom.length - 1] == dim, "the bottom MLP must end in --dim=" + dim
-        + " so its output can interact with the embeddings, got --bot " + widths(bottom));
-    require(top[top.length - 1] == 1, "the top MLP must end in 1 output (the click logit), got --top " + widths(top));
+    require(bottom[bottom.length - 1] == dim, "the bottom MLP must end in {dim}=" + dim
+        + " so its output can interact with the embeddings, got {bottom} " + widths(bottom));
+    require(top[top.length - 1] == 1, "the top MLP must end in 1 output (the click logit), got {top} " + widths(top));
     if (embedding == EmbeddingKind.ROBE) {
-      require(robeZ >= 1 && dim % robeZ == 0, "--robe-z must divide --dim=" + dim + ", got " + robeZ);
-      require(robeSize >= robeZ, "--robe-size must be >= --robe-z=" + robeZ + " floats, got " + robeSize);
+      require(robeZ >= 1 && dim % robeZ == 0, "{robeZ} must divide {dim}=" + dim + ", got " + robeZ);
+      require(robeSize >= robeZ, "{robeSize} must be >= {robeZ}=" + robeZ + " floats, got " + robeSize);
     } else {
-      require(rowsPerTable >= 1, "--rows-per-table must be >= 1, got " + rowsPerTable);
+      require(rowsPerTable >= 1, "{rowsPerTable} must be >= 1, got " + rowsPerTable);
       require((long) rowsPerTable * NUM_SPARSE * dim <= Integer.MAX_VALUE - 8,
-          "--rows-per-table=" + rowsPerTable + " x 26 tables x dim " + dim + " floats exceeds one Java array");
+          "{rowsPerTable}=" + rowsPerTable + " x 26 tables x dim " + dim + " floats exceeds one Java array");
     }
-    require(lrDense > 0 && Float.isFinite(lrDense), "--lr-dense must be a positive number, got " + lrDense);
-    require(lrEmbedding > 0 && Float.isFinite(lrEmbedding), "--lr-embedding must be a positive number, got " + lrEmbedding);
-    require(adagradEps > 0 && Float.isFinite(adagradEps), "adagrad epsilon must be positive, got " + adagradEps);
-    require(embeddingAdagrad != null, "embedding Adagrad mode must be rowwise or elementwise");
+    require(lrDense > 0 && Float.isFinite(lrDense), "{lrDense} must be a positive number, got " + lrDense);
+    require(lrEmbedding > 0 && Float.isFinite(lrEmbedding), "{lrEmbedding} must be a positive number, got " + lrEmbedding);
+    require(adagradEps > 0 && Float.isFinite(adagradEps), "{adagradEps} must be positive, got " + adagradEps);
+    require(embeddingAdagrad != null, "{embeddingAdagrad} must be rowwise or elementwise");
     if (quantization == null) {
       quantization = Quantization.FP32;
     }
     if (quantization.quantized()) {
-      String p = "--precision " + quantization.precision().name().toLowerCase(Locale.ROOT);
+      String p = "{quantization.precision} " + quantization.precision().name().toLowerCase(Locale.ROOT);
       require(embedding == EmbeddingKind.ROBE, p + " stores the ROBE-Z shared array quantized; hash tables stay fp32 "
-          + "(use --embedding robe, or --precision fp32)");
+          + "(use {embedding} robe, or {quantization.precision} fp32)");
       int g = quantization.group();
-      require(g == 0 || g % robeZ == 0 || robeZ % g == 0, "--quant-group must be a multiple or a divisor of --robe-z="
+      require(g == 0 || g % robeZ == 0 || robeZ % g == 0, "{quantization.group} must be a multiple or a divisor of {robeZ}="
           + robeZ + " (so that cached lines hold whole groups and whole blocks), got " + g
-          + (g == Quantization.DEFAULT_GROUP ? " (the default; give --quant-group block or a multiple of Z)" : ""));
+          + (g == Quantization.DEFAULT_GROUP ? " (the default; give {quantization.group} block or a multiple of Z)" : ""));
       require(quantization.precision() != Precision.INT4 || quantLine(robeZ, g) % 2 == 0,
-          "--precision int4 packs two codes a byte, so a line of max(--robe-z, --quant-group) floats must be even, got "
+          "{quantization.precision} int4 packs two codes a byte, so a line of max({robeZ}, {quantization.group}) floats must be even, got "
               + quantLine(robeZ, g));
     }
   }
@@ -223,10 +223,8 @@ public record ModelConfig(
     return Math.max(z, group == 0 ? z : group);
   }
 
-  private static void require(boolean ok, String message) {
-    if (!ok) {
-      throw new IllegalArgumentException(message);
-    }
+  private static void require(boolean ok, String template) {
+    ConfigException.require(ok, template);
   }
 
   /** A named starting point; every field can then be overridden with the {@code with*} methods. */

@@ -197,11 +197,11 @@ class DlrmTest {
   void configShouldExplainWhatIsWrong() {
     ModelConfig k = ModelConfig.preset("kaggle");
     assertTrue(assertThrows(IllegalArgumentException.class, () -> k.withRobeSize(3)).getMessage()
-        .contains("--robe-size must be >= --robe-z=16 floats, got 3"));
+        .contains("robeSize must be >= robeZ=16 floats, got 3"));
     assertTrue(assertThrows(IllegalArgumentException.class, () -> k.withRobeZ(5)).getMessage()
-        .contains("--robe-z must divide --dim=16"));
+        .contains("robeZ must divide dim=16"));
     assertTrue(assertThrows(IllegalArgumentException.class, () -> k.withBottom(new int[] {64, 8})).getMessage()
-        .contains("must end in --dim=16"));
+        .contains("must end in dim=16"));
     assertTrue(assertThrows(IllegalArgumentException.class, () -> ModelConfig.preset("huge")).getMessage()
         .contains("unknown preset"));
     assertEquals(367, k.topInputWidth());

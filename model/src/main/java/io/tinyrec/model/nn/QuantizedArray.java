@@ -111,7 +111,7 @@ public final class QuantizedArray {
   public QuantizedArray(ModelConfig c) {
     ModelConfig.Quantization q = c.quantization();
     if (!q.quantized()) {
-      throw new IllegalArgumentException("a quantized array needs --precision int8 or int4, got " + q);
+      throw new io.tinyrec.model.ConfigException("a quantized array needs {quantization.precision} int8 or int4, got " + q);
     }
     this.size = c.robeSize();
     this.blockZ = c.robeZ();

@@ -260,13 +260,13 @@ class QuantizedEmbeddingTest {
     assertTrue(hash.contains("hash tables stay fp32"), hash);
     String group = assertThrows(IllegalArgumentException.class,
         () -> SMALL.withQuantization(Quantization.of(Precision.INT8).withGroup(6))).getMessage();
-    assertTrue(group.contains("--quant-group must be a multiple or a divisor of --robe-z=4"), group);
+    assertTrue(group.contains("quantization.group must be a multiple or a divisor of robeZ=4"), group);
     String odd = assertThrows(IllegalArgumentException.class, () -> SMALL.withRobeZ(1)
         .withQuantization(Quantization.of(Precision.INT4).withGroup(0))).getMessage();
     assertTrue(odd.contains("must be even"), odd);
     String fraction = assertThrows(IllegalArgumentException.class,
         () -> Quantization.of(Precision.INT8).withCacheFraction(1.5f)).getMessage();
-    assertTrue(fraction.contains("--cache-fraction must be between 0 and 1"), fraction);
+    assertTrue(fraction.contains("quantization.cacheFraction must be between 0 and 1"), fraction);
     assertEquals(SMALL, SMALL.withQuantization(new Quantization(Precision.FP32, 64, ScaleDtype.FP32, 0.3f,
         CachePolicy.LRU)), "fp32 ignores the quantization settings");
   }
