@@ -1,7 +1,6 @@
 package io.tinyrec.replay;
 
 import io.tinyrec.model.data.CriteoFields;
-import io.tinyrec.model.data.CriteoRow;
 import io.tinyrec.model.data.FastCriteoParser;
 import io.tinyrec.model.data.MalformedRowException;
 import io.tinyrec.model.synthetic.SyntheticCriteo;
@@ -16,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -39,7 +37,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Replays Criteo rows (TSV files, plain or gzip, as successive days; or the synthetic stream) into a
@@ -61,9 +58,6 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * counters may be used from any thread.
  */
 public final class Replayer {
-  private static final int CHUNK = 1024;
-  /** Bytes a chunk of lines starts with: 1024 lines of a typical ~250-byte Criteo row. */
-  private static final int CHUNK_BYTES = 256 * 1024;
   private static final int QUEUE = 16;
   /** Encoded chunks waiting to be sent (each holds ~1024 encoded records). */
   private static final int ENCODED_QUEUE = 8;
@@ -148,54 +142,6 @@ public final class Replayer {
     return acked.sum();
   }
 
-  /** The producer settings replay uses: its defaults, then --producer-config, then bootstrap servers. */
-  public static Map<String, Object> producerProperties(ReplayConfig cfg) {
-    Map<String, Object> p = new HashMap<>();
-    p.put(ProducerConfig.CLIENT_ID_CONFIG, "tinyrec-replay");
-    // Large batches, compressed: a ~250-byte event costs little more than its bytes on the wire.
-    p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
-    p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(512 * 1024));
-    p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(128L << 20));
-    p.putAll(cfg.producerConfig());
-    if (cfg.bootstrapServers() != null && !cfg.bootstrapServers().isBlank()) {
-      p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
-    }
-    // lz4 makes events ~1.8x smaller on the wire and on disk; a broker on this machine gains nothing
-    // from that and would only spend CPU on both ends.
-    p.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG,
-        allLoopback(String.valueOf(p.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG))) ? "none" : "lz4");
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    return p;
-  }
-
-  /** True when every bootstrap server is this machine (localhost or a loopback address). */
-  static boolean allLoopback(String bootstrapServers) {
-    for (String server : bootstrapServers.split(",")) {
-      String s = server.trim();
-      int colon = s.lastIndexOf(':');
-      String host = colon > 0 ? s.substring(0, colon) : s;
-      host = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-      if (!(host.equalsIgnoreCase("localhost") || host.startsWith("127.") || host.equals("::1"))) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** Admin settings: the producer's connection and security settings, without producer-only keys. */
-  static Map<String, Object> adminProperties(ReplayConfig cfg) {
-    Map<String, Object> p = new HashMap<>(producerProperties(cfg));
-    p.keySet().removeIf(k -> !org.apache.kafka.clients.admin.AdminClientConfig.configNames().contains(k));
-    p.put("client.id", "tinyrec-replay-admin");
-    // Fail in seconds, not a minute, when the servers are wrong or down.
-    p.putIfAbsent("default.api.timeout.ms", "20000");
-    p.putIfAbsent("request.timeout.ms", "10000");
-    return p;
-  }
-
   /** Runs the replay to the end of its input, a stop request or the first failure. */
   public ReplaySummary run() {
     try {
@@ -208,10 +154,10 @@ public final class Replayer {
   private ReplaySummary doRun() {
     err.println("replay: " + describeConfig());
     ensureTopic();
-    BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(QUEUE);
+    BlockingQueue<ReplayChunk> queue = new ArrayBlockingQueue<>(QUEUE);
     // Chunks of lines the encoder is done with, for the reader to fill again.
-    BlockingQueue<Chunk> free = new ArrayBlockingQueue<>(QUEUE + 3);
-    BlockingQueue<Encoded> encoded = new ArrayBlockingQueue<>(ENCODED_QUEUE);
+    BlockingQueue<ReplayChunk> free = new ArrayBlockingQueue<>(QUEUE + 3);
+    BlockingQueue<EncodedChunk> encoded = new ArrayBlockingQueue<>(ENCODED_QUEUE);
     // Names of at most 15 characters, so that top -H and /proc/PID/task/*/comm tell them apart.
     Thread reader = new Thread(() -> readInput(queue, free), "replay-reader");
     reader.setDaemon(true);
@@ -226,7 +172,7 @@ public final class Replayer {
     String readError = null;
     BufferedWriter rejects = openRejects();
     Sender sender = null;
-    try (KafkaProducer<byte[], byte[]> producer = client(() -> new KafkaProducer<>(producerProperties(cfg)))) {
+    try (KafkaProducer<byte[], byte[]> producer = client(() -> new KafkaProducer<>(ReplayClients.producerProperties(cfg)))) {
       sender = new Sender(producer, rejects);
       // The clock starts once the producer exists, as ProducerPerformance's does, so the two rates
       // compare like for like; creating it (config, threads) is start-up, not replaying.
@@ -234,7 +180,7 @@ public final class Replayer {
       reader.start();
       encoder.start();
       while (true) {
-        Encoded e = take(encoded);
+        EncodedChunk e = take(encoded);
         if (e == null) {
           break; // stop requested while waiting
         }
@@ -295,7 +241,7 @@ public final class Replayer {
 
   /** The settings of this replay in one line, logged once at the start. */
   String describeConfig() {
-    Map<String, Object> p = producerProperties(cfg);
+    Map<String, Object> p = ReplayClients.producerProperties(cfg);
     String input = cfg.isSynthetic()
         ? cfg.synthetic() + " synthetic rows (seed " + cfg.seed() + (cfg.driftAt() >= 0 ? ", drift at "
             + cfg.driftAt() : "") + ")"
@@ -329,7 +275,7 @@ public final class Replayer {
 
   /** Creates the topic when it is missing (with --partitions); reports what it found. */
   private void ensureTopic() {
-    Admin admin = client(() -> Admin.create(adminProperties(cfg)));
+    Admin admin = client(() -> Admin.create(ReplayClients.adminProperties(cfg)));
     try {
       Optional<TopicDescription> d;
       try {
@@ -338,11 +284,11 @@ public final class Replayer {
         Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
         if (cause instanceof org.apache.kafka.common.errors.AuthenticationException) {
           // Wrong credentials, mechanism or certificates: retrying would not help, so say so at once.
-          throw new IllegalStateException("Kafka at " + producerProperties(cfg).get("bootstrap.servers")
+          throw new IllegalStateException("Kafka at " + ReplayClients.producerProperties(cfg).get("bootstrap.servers")
               + " refused to authenticate this client (check security.protocol and the sasl.* and ssl.* settings "
               + "in --producer-config): " + cause.getMessage(), cause);
         }
-        throw new IllegalStateException("cannot reach Kafka at " + producerProperties(cfg).get("bootstrap.servers")
+        throw new IllegalStateException("cannot reach Kafka at " + ReplayClients.producerProperties(cfg).get("bootstrap.servers")
             + " to look up topic " + cfg.topic() + " (is the broker up, and are --bootstrap-servers and the "
             + "security settings right?): " + cause, cause);
       } catch (InterruptedException e) {
@@ -379,7 +325,7 @@ public final class Replayer {
     }
 
     /** Sends a chunk's records; false when the replay must stop (a stop request or a failure). */
-    boolean send(Encoded e) {
+    boolean send(EncodedChunk e) {
       for (int j = 0; j < e.size; j++) {
         if (stopRequested || failed.get() > 0) {
           return false;
@@ -418,54 +364,11 @@ public final class Replayer {
   // ---- encoder thread ----
 
   /** Records of one chunk encoded for Kafka, or a malformed line's reason in their place. */
-  private static final class Encoded {
-    final int file;
-    final int fileStartDay;
-    final long[] lines;
-    /** Event times, for pacing. */
-    final long[] times;
-    final byte[][] keys;
-    /** Encoded ClickEvents; null where the line was malformed. */
-    final byte[][] values;
-    /** Where values[j] is null: why, and the line as read. */
-    MalformedRowException[] errors;
-    String[] raw;
-    int size;
-    boolean end;
-    String error;
-
-    Encoded(int file, int fileStartDay, int capacity) {
-      this.file = file;
-      this.fileStartDay = fileStartDay;
-      lines = new long[capacity];
-      times = new long[capacity];
-      keys = new byte[capacity][];
-      values = new byte[capacity][];
-    }
-
-    void reject(long line, MalformedRowException e, String text) {
-      if (errors == null) {
-        errors = new MalformedRowException[lines.length];
-        raw = new String[lines.length];
-      }
-      lines[size] = line;
-      errors[size] = e;
-      raw[size++] = text;
-    }
-
-    static Encoded marker(boolean end, String error) {
-      Encoded e = new Encoded(0, 0, 0);
-      e.end = end;
-      e.error = error;
-      return e;
-    }
-  }
-
   /**
    * The encoder thread: parses each line of the reader's chunks into reused arrays and encodes it as
    * a ClickEvent with its key, event time and day, then gives the chunk back to the reader.
    */
-  private void encodeInput(BlockingQueue<Chunk> in, BlockingQueue<Chunk> free, BlockingQueue<Encoded> out) {
+  private void encodeInput(BlockingQueue<ReplayChunk> in, BlockingQueue<ReplayChunk> free, BlockingQueue<EncodedChunk> out) {
     ClickEventEncoder encoder = new ClickEventEncoder();
     CriteoFields row = new CriteoFields();
     String[] sources = cfg.inputs().stream().map(Path::toString).toArray(String[]::new);
@@ -473,7 +376,7 @@ public final class Replayer {
     byte[] id = new byte[Arrays.stream(prefixes).mapToInt(p -> p.length).max().orElse(0) + 20];
     try {
       while (true) {
-        Chunk c = in.poll(100, TimeUnit.MILLISECONDS);
+        ReplayChunk c = in.poll(100, TimeUnit.MILLISECONDS);
         if (c == null) {
           if (stopRequested || Thread.currentThread().isInterrupted()) {
             return;
@@ -481,10 +384,10 @@ public final class Replayer {
           continue;
         }
         if (c.end || c.error != null) {
-          put(out, Encoded.marker(c.end, c.error));
+          put(out, EncodedChunk.marker(c.end, c.error));
           return;
         }
-        Encoded e = new Encoded(c.file, c.fileStartDay, c.size);
+        EncodedChunk e = new EncodedChunk(c.file, c.fileStartDay, c.size);
         for (int j = 0; j < c.size; j++) {
           long line = c.lines[j];
           if (c.rows != null) {
@@ -515,7 +418,7 @@ public final class Replayer {
       Thread.currentThread().interrupt();
     } catch (RuntimeException ex) {
       try {
-        put(out, Encoded.marker(false, "encoding failed: " + ex));
+        put(out, EncodedChunk.marker(false, "encoding failed: " + ex));
       } catch (InterruptedException ie) {
         Thread.currentThread().interrupt();
       }
@@ -528,117 +431,36 @@ public final class Replayer {
    * Consecutive rows of one input: lines of a file as bytes, one after the other in {@link #data}
    * (reused: the encoder hands a chunk back once it is done with it), or synthetic rows.
    */
-  private static final class Chunk {
-    int file;
-    int fileStartDay;
-    long rowsPerDay;
-    final long[] lines;
-    /** Synthetic rows, or null for a chunk of lines. */
-    final CriteoRow[] rows;
-    /** Lines without their '\n': line j is data[offsets[j], offsets[j] + lengths[j]). Null for rows. */
-    byte[] data;
-    final int[] offsets;
-    final int[] lengths;
-    int bytes;
-    int size;
-    boolean end;
-    String error;
-
-    private Chunk(boolean ofLines, int capacity) {
-      lines = new long[capacity];
-      rows = ofLines ? null : new CriteoRow[capacity];
-      data = ofLines ? new byte[CHUNK_BYTES] : null;
-      offsets = ofLines ? new int[capacity] : null;
-      lengths = ofLines ? new int[capacity] : null;
-    }
-
-    static Chunk ofRows(int file, int fileStartDay, long rowsPerDay) {
-      return new Chunk(false, CHUNK).reset(file, fileStartDay, rowsPerDay);
-    }
-
-    /** A chunk of lines: one the encoder gave back, or a new one. */
-    static Chunk ofLines(BlockingQueue<Chunk> free, int file, int fileStartDay, long rowsPerDay) {
-      Chunk c = free.poll();
-      return (c != null ? c : new Chunk(true, CHUNK)).reset(file, fileStartDay, rowsPerDay);
-    }
-
-    private Chunk reset(int newFile, int newFileStartDay, long newRowsPerDay) {
-      file = newFile;
-      fileStartDay = newFileStartDay;
-      rowsPerDay = newRowsPerDay;
-      size = 0;
-      bytes = 0;
-      return this;
-    }
-
-    void add(long line, CriteoRow row) {
-      lines[size] = line;
-      rows[size++] = row;
-    }
-
-    /** Copies a line in; false when the chunk is full (then it is unchanged). A line never splits. */
-    boolean addLine(byte[] buf, int off, int len, long line) {
-      if (size == lines.length || (bytes + len > data.length && size > 0)) {
-        return false;
-      }
-      if (bytes + len > data.length) {
-        data = new byte[Math.max(len, data.length)]; // one line longer than a whole chunk
-      }
-      System.arraycopy(buf, off, data, bytes, len);
-      lines[size] = line;
-      offsets[size] = bytes;
-      lengths[size++] = len;
-      bytes += len;
-      return true;
-    }
-
-    /** Line j as read, without a trailing '\r', for the rejects file. */
-    String text(int j) {
-      int n = lengths[j];
-      if (n > 0 && data[offsets[j] + n - 1] == '\r') {
-        n--;
-      }
-      return new String(data, offsets[j], n, StandardCharsets.UTF_8);
-    }
-
-    static Chunk marker(boolean end, String error) {
-      Chunk c = new Chunk(false, 0);
-      c.end = end;
-      c.error = error;
-      return c;
-    }
-  }
-
-  private void readInput(BlockingQueue<Chunk> queue, BlockingQueue<Chunk> free) {
+  private void readInput(BlockingQueue<ReplayChunk> queue, BlockingQueue<ReplayChunk> free) {
     try {
       if (cfg.isSynthetic()) {
         readSynthetic(queue);
       } else {
         readFiles(queue, free);
       }
-      put(queue, Chunk.marker(true, null));
+      put(queue, ReplayChunk.marker(true, null));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (IOException | RuntimeException e) {
       try {
-        put(queue, Chunk.marker(false, "reading input failed: " + e.getMessage()));
+        put(queue, ReplayChunk.marker(false, "reading input failed: " + e.getMessage()));
       } catch (InterruptedException ie) {
         Thread.currentThread().interrupt();
       }
     }
   }
 
-  private void readSynthetic(BlockingQueue<Chunk> queue) throws InterruptedException {
+  private void readSynthetic(BlockingQueue<ReplayChunk> queue) throws InterruptedException {
     SyntheticCriteo stream = new SyntheticCriteo(cfg.seed(), cfg.driftAt());
     long n = cfg.synthetic();
     long rpd = cfg.rowsPerDay() > 0 ? cfg.rowsPerDay() : Math.max(1, n);
     expectedRows = n - (cfg.fromLine() - 1);
-    Chunk c = Chunk.ofRows(0, cfg.startDay(), rpd);
+    ReplayChunk c = ReplayChunk.ofRows(0, cfg.startDay(), rpd);
     for (long i = cfg.fromLine() - 1; i < n; i++) {
       c.add(i + 1, stream.sample(i).row());
-      if (c.size == CHUNK) {
+      if (c.size == ReplayChunk.CHUNK) {
         put(queue, c);
-        c = Chunk.ofRows(0, cfg.startDay(), rpd);
+        c = ReplayChunk.ofRows(0, cfg.startDay(), rpd);
       }
     }
     if (c.size > 0) {
@@ -646,7 +468,7 @@ public final class Replayer {
     }
   }
 
-  private void readFiles(BlockingQueue<Chunk> queue, BlockingQueue<Chunk> free)
+  private void readFiles(BlockingQueue<ReplayChunk> queue, BlockingQueue<ReplayChunk> free)
       throws IOException, InterruptedException {
     int day = cfg.startDay();
     for (int f = 0; f < cfg.inputs().size(); f++) {
@@ -670,7 +492,7 @@ public final class Replayer {
       int fileIndex = f;
       int fileDay = day;
       long rowsPerDay = rpd;
-      Chunk[] c = {Chunk.ofLines(free, f, day, rpd)};
+      ReplayChunk[] c = {ReplayChunk.ofLines(free, f, day, rpd)};
       long lines;
       try (InputStream in = InputFiles.open(file)) {
         lines = InputFiles.forEachLine(in, (buf, off, len, lineNo) -> {
@@ -679,7 +501,7 @@ public final class Replayer {
           }
           if (!c[0].addLine(buf, off, len, lineNo)) {
             put(queue, c[0]);
-            c[0] = Chunk.ofLines(free, fileIndex, fileDay, rowsPerDay);
+            c[0] = ReplayChunk.ofLines(free, fileIndex, fileDay, rowsPerDay);
             c[0].addLine(buf, off, len, lineNo);
           }
         });
@@ -705,11 +527,11 @@ public final class Replayer {
   }
 
   /** The sender's next chunk; null when a stop was requested or a record failed while waiting. */
-  private Encoded take(BlockingQueue<Encoded> queue) {
+  private EncodedChunk take(BlockingQueue<EncodedChunk> queue) {
     try {
       while (true) {
         long t = System.nanoTime();
-        Encoded c = queue.poll(100, TimeUnit.MILLISECONDS);
+        EncodedChunk c = queue.poll(100, TimeUnit.MILLISECONDS);
         if (counting) {
           countingWaitNanos += System.nanoTime() - t;
         }

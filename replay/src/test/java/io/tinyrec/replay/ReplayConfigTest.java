@@ -36,26 +36,26 @@ class ReplayConfigTest {
 
   @Test
   void shouldKeepAcksAndIdempotenceWhateverTheProducerConfigSays() {
-    Map<String, Object> p = Replayer.producerProperties(SYN.withProducerConfig(Map.of("acks", "-1",
+    Map<String, Object> p = ReplayClients.producerProperties(SYN.withProducerConfig(Map.of("acks", "-1",
         "linger.ms", "5", "security.protocol", "SASL_SSL")));
     assertEquals("all", p.get("acks"));
     assertEquals("true", p.get("enable.idempotence"));
     assertEquals("5", p.get("linger.ms"));
     assertEquals("SASL_SSL", p.get("security.protocol"));
     assertEquals("localhost:9092", p.get("bootstrap.servers"));
-    assertTrue(Replayer.adminProperties(SYN.withProducerConfig(Map.of("security.protocol", "SASL_SSL")))
+    assertTrue(ReplayClients.adminProperties(SYN.withProducerConfig(Map.of("security.protocol", "SASL_SSL")))
         .containsKey("security.protocol"), "the admin client needs the security settings too");
-    assertFalse(Replayer.adminProperties(SYN).containsKey("linger.ms"));
+    assertFalse(ReplayClients.adminProperties(SYN).containsKey("linger.ms"));
   }
 
   @Test
   void shouldCompressOnlyWhenTheBrokerIsElsewhere() {
-    assertEquals("none", Replayer.producerProperties(SYN).get("compression.type"));
-    assertEquals("lz4", Replayer.producerProperties(ReplayConfig.ofSynthetic("kafka-1:9092,localhost:9092",
+    assertEquals("none", ReplayClients.producerProperties(SYN).get("compression.type"));
+    assertEquals("lz4", ReplayClients.producerProperties(ReplayConfig.ofSynthetic("kafka-1:9092,localhost:9092",
         "events", 1, 1)).get("compression.type"));
-    assertEquals("zstd", Replayer.producerProperties(SYN.withProducerConfig(Map.of("compression.type", "zstd")))
+    assertEquals("zstd", ReplayClients.producerProperties(SYN.withProducerConfig(Map.of("compression.type", "zstd")))
         .get("compression.type"));
-    assertTrue(Replayer.allLoopback("127.0.0.1:9092,[::1]:9093, localhost:1"));
-    assertFalse(Replayer.allLoopback("10.0.0.1:9092"));
+    assertTrue(ReplayClients.allLoopback("127.0.0.1:9092,[::1]:9093, localhost:1"));
+    assertFalse(ReplayClients.allLoopback("10.0.0.1:9092"));
   }
 }
