@@ -27,16 +27,6 @@ public final class ConfigException extends IllegalArgumentException {
     return render(template, nameOf);
   }
 
-  /** The fields the message names, in order, with repeats. */
-  public java.util.List<String> fields() {
-    java.util.List<String> out = new java.util.ArrayList<>();
-    Matcher m = FIELD.matcher(template);
-    while (m.find()) {
-      out.add(m.group(1));
-    }
-    return out;
-  }
-
   private static String render(String template, UnaryOperator<String> nameOf) {
     Matcher m = FIELD.matcher(template);
     StringBuilder out = new StringBuilder();
